@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { compileFilter, eventFilterSchema } from '../events/filter.js';
+import type { ClaimedEvent, ClaimOptions } from './event-log.js';
+import type { GroupStore } from './group-store.js';
+import { LogError } from './log-error.js';
+import type { ResolvedLogOptions } from './log-options.js';
+import { claimLimitSchema, groupNameSchema } from './log-options.js';
+import { MAX_SCAN_ROWS } from './scan.js';
+import { parseArgument } from './validate.js';
+
+/**
+ * The consumer-group rules, written once over {@link GroupStore}. Every function here runs
+ * inside one backend transaction, so "no event leased to two callers" holds because two
+ * claims never interleave.
+ */
+
+const CLAIM_PAGE = 256;
+
+const claimOptionsSchema = z
+  .object({
+    limit: claimLimitSchema,
+    leaseMs: z.number().int().min(1000).max(3_600_000).optional(),
+    filter: eventFilterSchema.optional(),
+  })
+  .strict();
+
+export function parseGroup(group: unknown): string {
+  return parseArgument(groupNameSchema, group, 'group name');
+}
+
+export function parseClaimOptions(options: ClaimOptions | undefined) {
+  return parseArgument(claimOptionsSchema, options ?? {}, 'claim options');
+}
+
+export type ParsedClaimOptions = ReturnType<typeof parseClaimOptions>;
+
+function ensureGroup(store: GroupStore, group: string): number {
+  const floor = store.floor(group);
+  if (floor !== undefined) return floor;
+  store.insertGroup(group, 0);
+  return 0;
+}
+
+/** Moves the floor over every resolved event right above it. */
+function advanceFloor(store: GroupStore, group: string, floor: number): void {
+  const first = store.firstUnresolved(group, floor);
+  const next = first === undefined ? store.headPos() : first - 1;
+  if (next > floor) store.setFloor(group, next);
+}
+
+export function claimEvents(
+  store: GroupStore,
+  group: string,
+  options: ParsedClaimOptions,
+  config: ResolvedLogOptions,
+  now: number,
+): ClaimedEvent[] {
+  const floor = ensureGroup(store, group);
+  const matches = compileFilter(options.filter);
+  const leaseUntil = now + (options.leaseMs ?? config.leaseMs);
+  const claimed: ClaimedEvent[] = [];
+  let deadLettered = false;
+  let pos = floor;
+  let examined = 0;
+  while (claimed.length < options.limit && examined < MAX_SCAN_ROWS) {
+    const candidates = store.claimable(group, pos, now, CLAIM_PAGE);
+    for (const { row, delivery } of candidates) {
+      pos = row.pos;
+      examined++;
+      const count = delivery?.count ?? 0;
+      if (count >= config.maxDeliveries) {
+        store.putDelivery(group, row.pos, { state: 'dead', count, leaseUntil: 0, deadAt: now });
+        deadLettered = true;
+        continue;
+      }
+      if (!matches(row)) continue;
+      store.putDelivery(group, row.pos, { state: 'leased', count: count + 1, leaseUntil, deadAt: null });
+      claimed.push({ ...row.decode(), deliveryCount: count + 1, leaseExpiresAt: leaseUntil });
+      if (claimed.length === options.limit) break;
+    }
+    if (candidates.length < CLAIM_PAGE) break;
+  }
+  if (deadLettered) advanceFloor(store, group, floor);
+  return claimed;
+}
+
+/** Positions of `ids`, each checked to be currently delivered to the group and unresolved. */
+function deliveredPositions(store: GroupStore, group: string, ids: string[], verb: 'acknowledge' | 'release'): number[] {
+  const floor = store.floor(group);
+  const problems = new Map<LogError['code'], string[]>();
+  const note = (code: LogError['code'], id: string) => problems.set(code, [...(problems.get(code) ?? []), id]);
+  const positions: number[] = [];
+  for (const id of ids) {
+    const pos = store.positionOf(id);
+    if (pos === undefined) {
+      note('unknown_event', id);
+      continue;
+    }
+    const delivery = floor === undefined ? undefined : store.delivery(group, pos);
+    if (delivery?.state === 'leased') positions.push(pos);
+    else if (delivery?.state === 'acked' || (delivery === undefined && floor !== undefined && pos <= floor)) note('already_acked', id);
+    else if (delivery?.state === 'dead') note('dead_lettered', id);
+    else note('not_delivered', id);
+  }
+  const [first] = problems;
+  if (first) {
+    const [code, bad] = first;
+    const what: Record<string, string> = {
+      unknown_event: 'not in the log',
+      already_acked: 'already acknowledged (or before the group\'s start)',
+      dead_lettered: 'dead-lettered',
+      not_delivered: `not delivered to group "${group}"`,
+    };
+    throw new LogError(code, `cannot ${verb} ${bad.join(', ')}: ${what[code]}; nothing was changed`, { ids: bad });
+  }
+  return positions;
+}
+
+export function parseIds(ids: unknown): string[] {
+  return parseArgument(z.array(z.string().min(1).max(64)).min(1).max(1000), ids, 'event ids');
+}
+
+export function ackEvents(store: GroupStore, group: string, ids: string[]): void {
+  const positions = deliveredPositions(store, group, ids, 'acknowledge');
+  for (const pos of positions) {
+    const delivery = store.delivery(group, pos)!;
+    store.putDelivery(group, pos, { ...delivery, state: 'acked', leaseUntil: 0 });
+  }
+  advanceFloor(store, group, store.floor(group)!);
+}
+
+export function releaseEvents(store: GroupStore, group: string, ids: string[]): void {
+  for (const pos of deliveredPositions(store, group, ids, 'release')) {
+    const delivery = store.delivery(group, pos)!;
+    store.putDelivery(group, pos, { ...delivery, leaseUntil: 0 });
+  }
+}
+
+export function createGroupAt(store: GroupStore, group: string, from: 'start' | 'now'): void {
+  if (store.floor(group) === undefined) store.insertGroup(group, from === 'now' ? store.headPos() : 0);
+}

@@ -1,0 +1,190 @@
+import type { Event, NewEvent } from '../events/event.js';
+import type { EventFilter } from '../events/filter.js';
+
+/** What {@link EventLog.append} reports for one input, in input order. */
+export interface AppendResult {
+  /** The id of the committed event, or of the earlier event this input duplicates. */
+  id: string;
+  /** True when `(source, sourceEventId)` was already in the log (or in the dedup window). */
+  duplicate: boolean;
+  /**
+   * The committed event, or for a duplicate the existing one. `null` only for a duplicate
+   * whose original has been trimmed by retention while its dedup key is still kept.
+   */
+  event: Event | null;
+}
+
+export interface ReadOptions {
+  /** Read strictly after this id. `null`: from the oldest retained event. */
+  after: string | null;
+  filter?: EventFilter;
+  /** At most this many matching events (1–10,000; default 100). */
+  limit?: number;
+}
+
+export interface ReadResult {
+  /** Matching events after `after`, in log order. */
+  events: Event[];
+  /**
+   * Where the next read continues: the last event examined (matching or not), so a sparse
+   * filter never rescans; unchanged when nothing was examined. Always an id this log
+   * accepts as `after`, or `null` for an empty log read from the beginning.
+   */
+  cursor: string | null;
+  /** True when `after` was not a retained position: events may have been missed. */
+  truncated: boolean;
+  /** True when the scan stopped before the head; read again from `cursor`. */
+  hasMore: boolean;
+}
+
+export interface FollowOptions {
+  after: string | null;
+  filter?: EventFilter;
+}
+
+/** A live tail started by {@link EventLog.follow}. */
+export interface Follower {
+  /** Stops delivery; no callback runs after it returns. Idempotent. */
+  stop(): void;
+  /** Resolves once the backlog has been delivered and the follower is live. */
+  readonly live: Promise<void>;
+  /** True when the start cursor was not a retained position (see {@link ReadResult.truncated}). */
+  readonly truncated: Promise<boolean>;
+}
+
+export interface FollowHandlers {
+  onEvent(event: Event): void;
+  /** A read failed (the store went away); the follower has stopped. */
+  onError?(error: Error): void;
+}
+
+export interface RetentionPolicy {
+  /** Drop events received more than this long ago. */
+  maxAgeMs?: number;
+  /** Keep at most this many events (the newest). */
+  maxEvents?: number;
+}
+
+export interface TrimResult {
+  /** Events removed. */
+  removed: number;
+  /** Dedup keys removed (those older than the dedup window). */
+  dedupKeysRemoved: number;
+}
+
+export interface ClaimOptions {
+  /** At most this many events (1–100; default 10). */
+  limit?: number;
+  /** Lease length (1 s – 1 h; default the log's `leaseMs`). */
+  leaseMs?: number;
+  /** Only lease matching events; the others stay pending for other claimers. */
+  filter?: EventFilter;
+}
+
+export interface ClaimedEvent extends Event {
+  /** 1 on first delivery to the group, 2 on the first redelivery, … */
+  deliveryCount: number;
+  /** When the lease ends (ms since epoch) and the event becomes claimable again. */
+  leaseExpiresAt: number;
+}
+
+export interface GroupCounts {
+  /** Not yet acked or dead-lettered, leased or not. */
+  pending: number;
+  /** Pending and currently under a lease. */
+  leased: number;
+  deadLettered: number;
+}
+
+export interface DeadLetter {
+  event: Event;
+  deliveryCount: number;
+  /** When it was dead-lettered (ms since epoch). */
+  deadLetteredAt: number;
+}
+
+export interface CreateGroupOptions {
+  /** `start` (default): every retained event; `now`: only events appended from now on. */
+  from?: 'start' | 'now';
+}
+
+/**
+ * The one ordered, durable log every view reads, and the consumer groups that share its
+ * work. This documentation is the contract every backend passes (`test/contract/`).
+ *
+ * Ordering. Ids are ULIDs assigned inside the commit, each strictly greater than every id
+ * before it — across concurrent appends, across processes sharing the store, and after a
+ * restart even when the clock went backwards. No event is ever committed behind an id a
+ * reader has already been given.
+ *
+ * Dedup. `(source, sourceEventId)` is unique for the dedup window (default 7 days, longer
+ * than every provider's retry horizon), atomically with the append: of concurrent appends
+ * of one key exactly one commits, the others return it with `duplicate: true`.
+ *
+ * Durability. A resolved `append` is committed in the backend's durable sense (SQLite: in
+ * the WAL, fsynced; memory: none). A rejected `append` committed nothing.
+ *
+ * Cursors. A cursor is an event id. Reading after a retained id, or after the last id ever
+ * trimmed, continues seamlessly. Any other cursor (older than retention, unknown, or not a
+ * ULID) reads from the oldest retained event with `truncated: true`: never a silent restart,
+ * never an exception.
+ *
+ * Events handed out (by reads, follow, claims and append results) may be shared between
+ * readers: treat them as immutable.
+ */
+export interface EventLog {
+  readonly kind: 'memory' | 'sqlite' | 'redis';
+
+  /**
+   * Appends one event or a batch (`LogError` `invalid_event` for bad input, before anything
+   * is committed). A batch commits atomically and in order; a key repeated inside a batch
+   * is a duplicate of its first occurrence.
+   */
+  append(input: NewEvent): Promise<AppendResult>;
+  append(inputs: NewEvent[]): Promise<AppendResult[]>;
+
+  /** Matching events strictly after `after`, in log order. */
+  read(options: ReadOptions): Promise<ReadResult>;
+
+  /**
+   * Delivers the backlog after `after`, then every later append, in log order, each event
+   * exactly once: appends racing the backlog are neither skipped nor doubled at the seam.
+   * Callbacks run one at a time; `onEvent` must not throw (a throw stops the follower and
+   * is reported through `onError`).
+   */
+  follow(options: FollowOptions, handlers: FollowHandlers): Follower;
+
+  /** The last id ever assigned (retained or trimmed), or `null` for a new log. */
+  head(): Promise<string | null>;
+
+  /** Applies retention now; dedup keys are kept for the dedup window regardless. */
+  trim(policy: RetentionPolicy): Promise<TrimResult>;
+
+  /** Creates a group explicitly; a no-op for an existing group. Claiming creates one too. */
+  createGroup(group: string, options?: CreateGroupOptions): Promise<void>;
+
+  /**
+   * Leases the group's next pending events in log order to this caller: redeliveries of
+   * expired leases and events never delivered, matching `filter`. No event is leased to two
+   * callers at once. An event whose lease expired after `maxDeliveries` deliveries is
+   * dead-lettered instead of delivered again.
+   */
+  claim(group: string, options?: ClaimOptions): Promise<ClaimedEvent[]>;
+
+  /**
+   * Marks events processed (atomic: all or none). `LogError` `unknown_event` for an id not
+   * in the log, `not_delivered` for one the group has not been given, `already_acked` for a
+   * repeat; with an error nothing is acked.
+   */
+  ack(group: string, ids: string[]): Promise<void>;
+
+  /** Ends leases early so the events can be claimed again (delivery counts stay). */
+  release(group: string, ids: string[]): Promise<void>;
+
+  pending(group: string): Promise<GroupCounts>;
+
+  /** Dead-lettered events of the group, oldest first. */
+  deadLetters(group: string, options?: { limit?: number }): Promise<DeadLetter[]>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,35 @@
+import type { Event } from '../events/event.js';
+import type { TrimResult } from './event-log.js';
+import type { GroupStore } from './group-store.js';
+import type { LogReader } from './read.js';
+
+/**
+ * The narrow set of primitives a backend implements; `StoredEventLog` builds the whole
+ * {@link EventLog} contract (ids, dedup rules, cursors, follow, groups) on top, once.
+ * Every primitive is synchronous and assumes it runs inside {@link LogStore.transaction}
+ * when it writes.
+ */
+export interface LogStore extends LogReader, GroupStore {
+  readonly kind: 'memory' | 'sqlite';
+  /** Runs `fn` atomically and exclusively, also against other processes sharing the store. */
+  transaction<T>(fn: () => T): T;
+  /** The id a dedup key maps to, if the key is within the dedup window. */
+  dedupLookup(source: string, sourceEventId: string): string | undefined;
+  /** Stores a new event and its dedup key. */
+  insert(event: Event, receivedMs: number): void;
+  /** Records the last id assigned; {@link LogReader.head} returns it from then on. */
+  setHead(id: string): void;
+  eventById(id: string): Event | null;
+  /**
+   * Drops the oldest events: those committed before `cutoffMs` (by their id's time) and all
+   * but the newest `keep`; and dedup keys older than `dedupCutoffMs`. Remembers the last
+   * dropped id (see {@link LogReader.trimmedThrough}).
+   */
+  trim(cutoffMs: number | undefined, keep: number | undefined, dedupCutoffMs: number): TrimResult;
+  /**
+   * Calls `onCommit` when another process commits to a shared store, so followers here
+   * see its events; returns a stop function. Absent when the store cannot be shared.
+   */
+  watchForeignCommits?(onCommit: () => void): () => void;
+  close(): void;
+}

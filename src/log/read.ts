@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { compileFilter, eventFilterSchema } from '../events/filter.js';
+import { isUlid } from '../events/ulid.js';
+import type { ReadOptions, ReadResult } from './event-log.js';
+import { readLimitSchema } from './log-options.js';
+import type { ScanFn } from './scan.js';
+import { scanMatching } from './scan.js';
+import { parseArgument } from './validate.js';
+
+/** The read primitives a backend provides; the cursor rules live once, here. */
+export interface LogReader {
+  positionOf(id: string): number | undefined;
+  /** The last id ever trimmed, or null. */
+  trimmedThrough(): string | null;
+  head(): string | null;
+  scan: ScanFn;
+}
+
+const readOptionsSchema = z
+  .object({
+    after: z.string().max(200).nullable(),
+    filter: eventFilterSchema.optional(),
+    limit: readLimitSchema,
+  })
+  .strict();
+
+/**
+ * Where a read after `after` starts. A retained id, or the last id ever trimmed (nothing
+ * after it was lost), continue seamlessly; anything else starts at the oldest retained
+ * event and says so.
+ */
+function resolveCursor(reader: LogReader, after: string | null): { pos: number; truncated: boolean } {
+  if (after === null) return { pos: 0, truncated: false };
+  if (isUlid(after)) {
+    const pos = reader.positionOf(after);
+    if (pos !== undefined) return { pos, truncated: false };
+    if (after === reader.trimmedThrough()) return { pos: 0, truncated: false };
+  }
+  return { pos: 0, truncated: true };
+}
+
+export function readEvents(reader: LogReader, options: ReadOptions): ReadResult {
+  const { after, filter, limit } = parseArgument(readOptionsSchema, options, 'read options');
+  const start = resolveCursor(reader, after);
+  const result = scanMatching((pos, count) => reader.scan(pos, count), start.pos, compileFilter(filter), limit);
+  const cursor = result.last?.id ?? (start.truncated ? reader.head() : after);
+  return { events: result.events, cursor, truncated: start.truncated, hasMore: result.hasMore };
+}

@@ -1,0 +1,54 @@
+import type { Event } from '../events/event.js';
+import type { EventMatcher } from '../events/filter.js';
+
+/** One stored event as a backend's scan yields it: matchable without decoding the body. */
+export interface ScanRow {
+  /** The backend's own position (SQLite rowid, memory index); only compared, never shown. */
+  pos: number;
+  id: string;
+  type: string;
+  source: string;
+  subject: string | undefined;
+  decode(): Event;
+}
+
+/** Rows strictly after `afterPos`, in log order, at most `count`. */
+export type ScanFn = (afterPos: number, count: number) => ScanRow[];
+
+export interface ScanResult {
+  events: Event[];
+  /** The last row examined, if any. */
+  last: ScanRow | undefined;
+  /** True when the scan stopped at a limit rather than at the head. */
+  hasMore: boolean;
+}
+
+/**
+ * Bounds the rows one read examines, so a filter that matches rarely cannot turn one
+ * request into a scan of the whole log; the caller continues from the returned cursor.
+ */
+export const MAX_SCAN_ROWS = 50_000;
+const PAGE_ROWS = 1000;
+
+/** Collects up to `limit` matching events after `afterPos`, decoding only the matches. */
+export function scanMatching(scan: ScanFn, afterPos: number, matches: EventMatcher, limit: number): ScanResult {
+  const events: Event[] = [];
+  let last: ScanRow | undefined;
+  let examined = 0;
+  let pos = afterPos;
+  for (;;) {
+    const want = Math.min(PAGE_ROWS, MAX_SCAN_ROWS - examined);
+    const rows = scan(pos, want);
+    for (const row of rows) {
+      last = row;
+      examined++;
+      if (matches(row)) {
+        events.push(row.decode());
+        if (events.length === limit) return { events, last, hasMore: true };
+      }
+    }
+    if (rows.length < want) return { events, last, hasMore: false };
+    if (examined >= MAX_SCAN_ROWS) return { events, last, hasMore: true };
+    pos = last!.pos;
+  }
+}
