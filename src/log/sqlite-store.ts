@@ -41,13 +41,13 @@ export class SqliteStore implements LogStore {
   readonly #inTransaction: (fn: () => unknown) => unknown;
   readonly #q;
 
-  constructor(path: string, synchronous: SqliteSynchronous) {
+  constructor(path: string, synchronous: SqliteSynchronous, busyTimeoutMs: number) {
     mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path);
     this.#db = db;
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous}`);
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     db.exec(SCHEMA);
     const version = db.prepare(`SELECT value FROM meta WHERE key = 'schema'`).pluck().get() as string | undefined;
     if (version === undefined) db.prepare(`INSERT INTO meta (key, value) VALUES ('schema', ?)`).run(SCHEMA_VERSION);

@@ -8,11 +8,13 @@ export interface SqliteEventLogOptions extends LogOptions {
   path: string;
   /** `full` (default): fsync per commit. `normal`: survives kill -9, not power loss. */
   synchronous?: SqliteSynchronous;
+  /** How long a commit waits for another process's write lock before failing (default 5 s). */
+  busyTimeoutMs?: number;
 }
 
 /** The event log in one SQLite file (WAL): the default, durable, single-machine backend. */
 export class SqliteEventLog extends StoredEventLog {
-  constructor({ path, synchronous = 'full', ...options }: SqliteEventLogOptions) {
-    super(new SqliteStore(path, synchronous), options);
+  constructor({ path, synchronous = 'full', busyTimeoutMs = 5000, ...options }: SqliteEventLogOptions) {
+    super(new SqliteStore(path, synchronous, busyTimeoutMs), options);
   }
 }

@@ -1,0 +1,125 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import type { LogLevel } from './observe/logger.js';
+
+/**
+ * The only place that reads the environment. Every setting has an environment variable
+ * and, where an operator changes it per run, a CLI flag (flags win). Invalid settings fail
+ * fast with one line that names the variable and what it accepts.
+ */
+
+export type StoreConfig = { kind: 'memory' } | { kind: 'sqlite'; path: string; synchronous: 'full' | 'normal' };
+
+export interface RelayConfig {
+  logLevel: LogLevel;
+  host: string;
+  port: number;
+  store: StoreConfig;
+  log: {
+    leaseMs: number;
+    maxDeliveries: number;
+    dedupWindowMs: number;
+  };
+  retention: {
+    maxAgeMs: number;
+    maxEvents: number | undefined;
+    /** How often retention is applied. */
+    intervalMs: number;
+  };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `500ms`, `30s`, `15m`, `24h`, `7d`, or a bare number of milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * DURATION_UNITS[match[2] ?? 'ms']!;
+}
+
+function parseStore(text: string, synchronous: 'full' | 'normal'): StoreConfig | string {
+  if (text === 'memory') return { kind: 'memory' };
+  if (text.startsWith('sqlite:') && text.length > 'sqlite:'.length) return { kind: 'sqlite', path: text.slice('sqlite:'.length), synchronous };
+  if (text.startsWith('redis://') || text.startsWith('rediss://')) return 'the Redis store is not available in this version; use sqlite:<path> or memory';
+  return 'expected sqlite:<path>, memory';
+}
+
+const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) ctx.addIssue({ code: 'custom', message: 'expected a duration such as 30s, 15m, 7d or milliseconds' });
+  return ms ?? 0;
+});
+
+const envSchema = z.object({
+  RELAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: intIn(0, 65_535).default(8787),
+  RELAY_STORE: z.string().default('sqlite:./data/relay.db'),
+  RELAY_SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
+  RELAY_LEASE: duration.default(30_000),
+  RELAY_MAX_DELIVERIES: intIn(1, 100).default(5),
+  RELAY_DEDUP_WINDOW: duration.default(7 * DURATION_UNITS.d!),
+  RELAY_RETENTION_MAX_AGE: duration.default(30 * DURATION_UNITS.d!),
+  RELAY_RETENTION_MAX_EVENTS: intIn(1, Number.MAX_SAFE_INTEGER).optional(),
+  RELAY_RETENTION_INTERVAL: duration.default(60_000),
+});
+
+/** Options of `serve`, which map onto environment variables. */
+const FLAGS = {
+  host: { type: 'string', env: 'HOST' },
+  port: { type: 'string', env: 'PORT' },
+  store: { type: 'string', env: 'RELAY_STORE' },
+} as const;
+
+export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): RelayConfig {
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({
+      args: argv,
+      options: Object.fromEntries(Object.entries(FLAGS).map(([name, spec]) => [name, { type: spec.type }])),
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const merged: Record<string, string | undefined> = {};
+  for (const key of Object.keys(envSchema.shape)) if (env[key] !== undefined && env[key] !== '') merged[key] = env[key];
+  for (const [name, spec] of Object.entries(FLAGS)) {
+    const value = flags[name];
+    if (typeof value === 'string') merged[spec.env] = value;
+  }
+  const parsed = envSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[0]);
+    throw new ConfigError(`${key}=${JSON.stringify(merged[key] ?? '')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const store = parseStore(e.RELAY_STORE, e.RELAY_SQLITE_SYNCHRONOUS);
+  if (typeof store === 'string') throw new ConfigError(`RELAY_STORE=${JSON.stringify(e.RELAY_STORE)}: ${store}`);
+  if (e.RELAY_LEASE < 1000 || e.RELAY_LEASE > 3_600_000) throw new ConfigError(`RELAY_LEASE: must be between 1s and 1h`);
+  if (e.RELAY_DEDUP_WINDOW < 60_000) throw new ConfigError(`RELAY_DEDUP_WINDOW: must be at least 1m`);
+  return {
+    logLevel: e.RELAY_LOG_LEVEL,
+    host: e.HOST,
+    port: e.PORT,
+    store,
+    log: { leaseMs: e.RELAY_LEASE, maxDeliveries: e.RELAY_MAX_DELIVERIES, dedupWindowMs: e.RELAY_DEDUP_WINDOW },
+    retention: {
+      maxAgeMs: e.RELAY_RETENTION_MAX_AGE,
+      maxEvents: e.RELAY_RETENTION_MAX_EVENTS,
+      intervalMs: Math.max(1000, e.RELAY_RETENTION_INTERVAL),
+    },
+  };
+}
+
+/** The store as the operator wrote it, for /healthz and the start-up line. */
+export function describeStore(store: StoreConfig): string {
+  return store.kind === 'sqlite' ? `sqlite:${store.path}` : store.kind;
+}

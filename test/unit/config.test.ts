@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseDuration } from '../../src/config.js';
+
+describe('configuration', () => {
+  it('defaults to loopback, port 8787 and the SQLite file under ./data', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8787,
+      store: { kind: 'sqlite', path: './data/relay.db', synchronous: 'full' },
+      log: { leaseMs: 30_000, maxDeliveries: 5, dedupWindowMs: 7 * 86_400_000 },
+      retention: { maxAgeMs: 30 * 86_400_000, maxEvents: undefined },
+    });
+  });
+
+  it('reads the environment and lets flags win over it', () => {
+    const config = loadConfig({ PORT: '9000', RELAY_STORE: 'memory', RELAY_LEASE: '2m' }, ['--port', '9100', '--host', '0.0.0.0']);
+    expect(config).toMatchObject({ host: '0.0.0.0', port: 9100, store: { kind: 'memory' }, log: { leaseMs: 120_000 } });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, [], /^PORT="abc": /],
+    [{ PORT: '70000' }, [], /^PORT="70000": /],
+    [{ RELAY_STORE: 'postgres://x' }, [], /^RELAY_STORE="postgres:\/\/x": expected sqlite:<path>, memory/],
+    [{ RELAY_STORE: 'sqlite:' }, [], /^RELAY_STORE="sqlite:"/],
+    [{ RELAY_STORE: 'redis://localhost' }, [], /Redis store is not available/],
+    [{ RELAY_LEASE: 'soon' }, [], /^RELAY_LEASE="soon": expected a duration/],
+    [{ RELAY_LEASE: '10ms' }, [], /^RELAY_LEASE: must be between 1s and 1h/],
+    [{ RELAY_MAX_DELIVERIES: '0' }, [], /^RELAY_MAX_DELIVERIES="0"/],
+    [{ RELAY_LOG_LEVEL: 'loud' }, [], /^RELAY_LOG_LEVEL="loud"/],
+    [{}, ['--bogus'], /Unknown option '--bogus'/],
+  ])('fails fast with one line naming the setting: %j %j', (env, argv, message) => {
+    const attempt = () => loadConfig(env, argv);
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(message);
+    try {
+      attempt();
+    } catch (error) {
+      expect((error as Error).message).not.toContain('\n');
+    }
+  });
+
+  it.each([
+    ['250', 250],
+    ['250ms', 250],
+    ['30s', 30_000],
+    ['15m', 900_000],
+    ['24h', 86_400_000],
+    ['7d', 604_800_000],
+    ['7 days', undefined],
+    ['-1s', undefined],
+  ])('parses the duration %s', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+});
