@@ -1,0 +1,16 @@
+import type { ProviderKind, WebhookProvider } from '../provider.js';
+import { githubProvider } from './github.js';
+import { shopifyProvider } from './shopify.js';
+import { standardProvider } from './standard.js';
+import { stripeProvider } from './stripe.js';
+import { zendeskProvider } from './zendesk.js';
+
+export { githubProvider, shopifyProvider, standardProvider, stripeProvider, zendeskProvider };
+
+export const webhookProviders: Readonly<Record<ProviderKind, WebhookProvider>> = {
+  stripe: stripeProvider,
+  shopify: shopifyProvider,
+  zendesk: zendeskProvider,
+  github: githubProvider,
+  standard: standardProvider,
+};
