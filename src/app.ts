@@ -1,7 +1,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { ZodError } from 'zod';
 import type { RelayConfig } from './config.js';
+import { ConfigError, secretVariable } from './config.js';
+import { providerKinds } from './ingest/provider.js';
+import { WebhookReceiver } from './ingest/receiver.js';
+import { webhookRoute } from './ingest/webhook-route.js';
 import type { EventLog } from './log/event-log.js';
 import type { Logger } from './observe/logger.js';
 import { MemoryEventLog } from './log/memory.js';
@@ -21,9 +26,47 @@ export function openLog(config: RelayConfig): EventLog {
   return new SqliteEventLog({ path: store.path, synchronous: store.synchronous, ...config.log });
 }
 
-export function createHttpApp(log: EventLog): express.Express {
+/** One receiver per configured source; a source whose secrets are unusable stops the start. */
+export function buildReceivers(config: RelayConfig): Map<string, WebhookReceiver> {
+  const receivers = new Map<string, WebhookReceiver>();
+  for (const source of config.webhooks.sources) {
+    if (source.secrets.length === 0) continue;
+    try {
+      receivers.set(
+        source.name,
+        new WebhookReceiver({ provider: source.provider, source: source.name, secrets: source.secrets, toleranceS: config.webhooks.toleranceS }),
+      );
+    } catch (error) {
+      const detail = error instanceof ZodError ? error.issues.map((i) => i.message).join('; ') : String(error);
+      throw new ConfigError(`${source.secretVariable}: ${detail}`);
+    }
+  }
+  return receivers;
+}
+
+function howToConfigure(config: RelayConfig): (source: string) => string {
+  const declared = new Map(config.webhooks.sources.map((s) => [s.name, s]));
+  return (name) => {
+    const source = declared.get(name);
+    if (source) return `webhook source "${name}" is not configured: set ${source.secretVariable} (comma-separated, current secret first)`;
+    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(name)) return 'no such webhook source';
+    return `no webhook source "${name}": declare it with RELAY_SOURCES=${name}:<${providerKinds.join('|')}> and set ${secretVariable(name)}`;
+  };
+}
+
+export function createHttpApp(log: EventLog, config: RelayConfig, logger: Logger): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(
+    webhookRoute({
+      log,
+      receivers: buildReceivers(config),
+      howToConfigure: howToConfigure(config),
+      maxBodyBytes: config.webhooks.maxBodyBytes,
+      now: Date.now,
+      logger,
+    }),
+  );
   app.get('/healthz', async (_req, res) => {
     res.json({ status: 'ok', store: log.kind, head: await log.head() });
   });
@@ -33,7 +76,13 @@ export function createHttpApp(log: EventLog): express.Express {
 /** Builds the backends, wires the parts, binds the HTTP server and starts retention. */
 export async function startRelay(config: RelayConfig, logger: Logger): Promise<Relay> {
   const log = openLog(config);
-  const app = createHttpApp(log);
+  let app: express.Express;
+  try {
+    app = createHttpApp(log, config, logger);
+  } catch (error) {
+    await log.close();
+    throw error;
+  }
   const server = await listen(app, config.host, config.port).catch(async (error: unknown) => {
     await log.close();
     throw error;

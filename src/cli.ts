@@ -1,20 +1,28 @@
 #!/usr/bin/env node
-import { describeStore, loadConfig, ConfigError } from './config.js';
-import { startRelay } from './app.js';
+import { parseArgs } from 'node:util';
+import { ConfigError, describeStore, loadConfig, secretVariable } from './config.js';
+import { isSampleName, sampleNames } from './ingest/samples.js';
+import { sendSample } from './ingest/send-sample.js';
 import { createLogger } from './observe/logger.js';
 
 const USAGE = `usage: mcp-event-relay <command> [options]
 
 commands:
   serve [--host H] [--port P] [--store sqlite:<path>|memory]   run the relay
+  send <source> <sample> [--url URL] [--secret S]               sign a sample delivery as its
+        provider would and POST it to /webhooks/<source>; samples: ${sampleNames.join(', ')}
 
 Every option also reads from the environment (HOST, PORT, RELAY_STORE, …); see README.md.`;
 
 async function serve(argv: string[]): Promise<void> {
   const config = loadConfig(process.env, argv);
   const logger = createLogger(config.logLevel);
+  // Loaded on demand so commands that only talk to a relay start quickly.
+  const { startRelay } = await import('./app.js');
   const relay = await startRelay(config, logger);
-  logger.info({ url: relay.url, store: describeStore(config.store) }, `mcp-event-relay listening on ${relay.url}`);
+  const sources = config.webhooks.sources.filter((s) => s.secrets.length > 0).map((s) => s.name);
+  logger.info({ url: relay.url, store: describeStore(config.store), sources }, `mcp-event-relay listening on ${relay.url}`);
+  if (sources.length === 0) logger.warn('no webhook source is configured: set STRIPE_WEBHOOK_SECRET, … (see README)');
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -32,7 +40,27 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { serve };
+async function send(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { url: { type: 'string' }, secret: { type: 'string' } },
+    allowPositionals: true,
+  });
+  const [source, sample] = positionals;
+  if (!source || !sample || positionals.length > 2) throw new UsageError('send takes <source> <sample>');
+  if (!isSampleName(sample)) throw new UsageError(`unknown sample "${sample}"; samples: ${sampleNames.join(', ')}`);
+  const config = loadConfig(process.env);
+  const secret = values.secret ?? config.webhooks.sources.find((s) => s.name === source)?.secrets[0];
+  if (!secret) throw new UsageError(`no secret for "${source}": pass --secret or set ${secretVariable(source)}`);
+  const url = values.url ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  const result = await sendSample({ url, source, sample, secret, nowMs: Date.now() });
+  console.log(`${result.status} ${typeof result.body === 'string' ? result.body : JSON.stringify(result.body)}`);
+  if (result.status < 200 || result.status > 299) process.exitCode = 1;
+}
+
+class UsageError extends Error {}
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = { serve, send };
 
 async function main(): Promise<void> {
   const [name, ...argv] = process.argv.slice(2);
@@ -51,6 +79,10 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     console.error(`mcp-event-relay: invalid configuration: ${error.message}`);
+    process.exit(2);
+  }
+  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    console.error(`mcp-event-relay: ${error.message}\n\n${USAGE}`);
     process.exit(2);
   }
   console.error(`mcp-event-relay: ${error instanceof Error ? error.message : String(error)}`);

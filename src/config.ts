@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import type { ProviderKind } from './ingest/provider.js';
+import { providerKinds } from './ingest/provider.js';
 import type { LogLevel } from './observe/logger.js';
 
 /**
@@ -10,6 +12,16 @@ import type { LogLevel } from './observe/logger.js';
 
 export type StoreConfig = { kind: 'memory' } | { kind: 'sqlite'; path: string; synchronous: 'full' | 'normal' };
 
+export interface WebhookSourceConfig {
+  /** The route name: `POST /webhooks/<name>`, and the events' `source`. */
+  name: string;
+  provider: ProviderKind;
+  /** Current first, then previous ones (rotation). Empty: the source is not configured. */
+  secrets: string[];
+  /** Where the secrets come from, for messages that tell an operator how to configure it. */
+  secretVariable: string;
+}
+
 export interface RelayConfig {
   logLevel: LogLevel;
   host: string;
@@ -19,6 +31,11 @@ export interface RelayConfig {
     leaseMs: number;
     maxDeliveries: number;
     dedupWindowMs: number;
+  };
+  webhooks: {
+    sources: WebhookSourceConfig[];
+    toleranceS: number;
+    maxBodyBytes: number;
   };
   retention: {
     maxAgeMs: number;
@@ -67,7 +84,37 @@ const envSchema = z.object({
   RELAY_RETENTION_MAX_AGE: duration.default(30 * DURATION_UNITS.d!),
   RELAY_RETENTION_MAX_EVENTS: intIn(1, Number.MAX_SAFE_INTEGER).optional(),
   RELAY_RETENTION_INTERVAL: duration.default(60_000),
+  RELAY_SOURCES: z.string().default(''),
+  RELAY_WEBHOOK_TOLERANCE_S: intIn(1, 86_400).default(300),
+  RELAY_MAX_BODY_BYTES: intIn(1024, 64 * 1024 * 1024).default(1024 * 1024),
 });
+
+const SOURCE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** `acme` → `ACME_WEBHOOK_SECRET`; `my-shop` → `MY_SHOP_WEBHOOK_SECRET`. */
+export function secretVariable(source: string): string {
+  return `${source.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_WEBHOOK_SECRET`;
+}
+
+/** The five built-in sources, plus `RELAY_SOURCES=name:provider,…`, each with its secrets. */
+function parseSources(declared: string, env: NodeJS.ProcessEnv): WebhookSourceConfig[] {
+  const kinds = new Map<string, ProviderKind>(providerKinds.map((kind) => [kind, kind]));
+  for (const item of declared.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [name = '', provider = ''] = item.split(':').map((s) => s.trim());
+    const where = `RELAY_SOURCES=${JSON.stringify(declared)}`;
+    if (!SOURCE_NAME.test(name)) throw new ConfigError(`${where}: "${name}" is not a source name (lowercase letters, digits, "_" or "-")`);
+    if (!(providerKinds as readonly string[]).includes(provider)) {
+      throw new ConfigError(`${where}: "${item}" must be <name>:<provider>, provider one of ${providerKinds.join(', ')}`);
+    }
+    if (kinds.has(name)) throw new ConfigError(`${where}: source "${name}" is declared twice`);
+    kinds.set(name, provider as ProviderKind);
+  }
+  return [...kinds].map(([name, provider]) => {
+    const variable = secretVariable(name);
+    const secrets = (env[variable] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    return { name, provider, secrets, secretVariable: variable };
+  });
+}
 
 /** Options of `serve`, which map onto environment variables. */
 const FLAGS = {
@@ -111,6 +158,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): RelayCo
     port: e.PORT,
     store,
     log: { leaseMs: e.RELAY_LEASE, maxDeliveries: e.RELAY_MAX_DELIVERIES, dedupWindowMs: e.RELAY_DEDUP_WINDOW },
+    webhooks: {
+      sources: parseSources(e.RELAY_SOURCES, env),
+      toleranceS: e.RELAY_WEBHOOK_TOLERANCE_S,
+      maxBodyBytes: e.RELAY_MAX_BODY_BYTES,
+    },
     retention: {
       maxAgeMs: e.RELAY_RETENTION_MAX_AGE,
       maxEvents: e.RELAY_RETENTION_MAX_EVENTS,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseDuration } from '../../src/config.js';
+import { ConfigError, loadConfig, parseDuration, secretVariable } from '../../src/config.js';
 
 describe('configuration', () => {
   it('defaults to loopback, port 8787 and the SQLite file under ./data', () => {
@@ -51,5 +51,24 @@ describe('configuration', () => {
     ['-1s', undefined],
   ])('parses the duration %s', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
+  });
+});
+
+describe('webhook source configuration', () => {
+  it('splits secret lists, trims them and drops blanks, current first', () => {
+    const { webhooks } = loadConfig({ STRIPE_WEBHOOK_SECRET: ' whsec_new ,whsec_old\n,', RELAY_SOURCES: 'acme:standard, billing:stripe', ACME_WEBHOOK_SECRET: 'whsec_x' });
+    const byName = Object.fromEntries(webhooks.sources.map((s) => [s.name, s]));
+    expect(byName.stripe).toEqual({ name: 'stripe', provider: 'stripe', secrets: ['whsec_new', 'whsec_old'], secretVariable: 'STRIPE_WEBHOOK_SECRET' });
+    expect(byName.acme).toMatchObject({ provider: 'standard', secrets: ['whsec_x'] });
+    expect(byName.billing).toMatchObject({ provider: 'stripe', secrets: [], secretVariable: 'BILLING_WEBHOOK_SECRET' });
+    expect(byName.shopify!.secrets).toEqual([]);
+  });
+
+  it('names secret variables after the source', () => {
+    expect(secretVariable('my-shop')).toBe('MY_SHOP_WEBHOOK_SECRET');
+  });
+
+  it('defaults to a 300 s tolerance and a 1 MiB body limit', () => {
+    expect(loadConfig({}).webhooks).toMatchObject({ toleranceS: 300, maxBodyBytes: 1_048_576 });
   });
 });

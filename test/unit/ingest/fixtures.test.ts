@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newEventSchema } from '../../../src/events/event.js';
 import { WebhookReceiver } from '../../../src/ingest/receiver.js';
-import { NOW, T, fixtureNames, loadFixture, oracleSign, request } from './oracles.js';
+import { NOW, T, fixtureNames, loadFixture, oracleSign, request } from '../../support/webhook-oracles.js';
 
 const secrets = {
   stripe: 'whsec_fixture_secret',

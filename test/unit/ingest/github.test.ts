@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { githubProvider } from '../../../src/ingest/providers/github.js';
-import { NOW, loadFixture, request } from './oracles.js';
+import { NOW, loadFixture, request } from '../../support/webhook-oracles.js';
 import { describeVerifier } from './verifier-suite.js';
 
 const secret = 'gh_vector_secret_0001';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WebhookReceiver } from '../../../src/ingest/receiver.js';
-import { NOW, T, loadFixture, oracleSign, request } from './oracles.js';
+import { NOW, T, loadFixture, oracleSign, request } from '../../support/webhook-oracles.js';
 
 const secret = 'gh_vector_secret_0001';
 const issue = loadFixture('github_issue');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { shopifyProvider } from '../../../src/ingest/providers/shopify.js';
-import { NOW, loadFixture, request } from './oracles.js';
+import { NOW, loadFixture, request } from '../../support/webhook-oracles.js';
 import { describeVerifier } from './verifier-suite.js';
 
 const secret = 'shpss_0123456789abcdef0123456789abcdef';

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ProviderKind } from '../../../src/ingest/provider.js';
 import { webhookProviders } from '../../../src/ingest/providers/index.js';
 import { signDelivery } from '../../../src/ingest/sign.js';
-import { NOW, T, fixtureNames, loadFixture } from './oracles.js';
+import { NOW, T, fixtureNames, loadFixture } from '../../support/webhook-oracles.js';
 
 const body = loadFixture('payment_failed').rawBody;
 const raw = Buffer.from(body, 'utf8');

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { standardProvider } from '../../../src/ingest/providers/standard.js';
-import { NOW, loadFixture, request } from './oracles.js';
+import { NOW, loadFixture, request } from '../../support/webhook-oracles.js';
 import { describeVerifier } from './verifier-suite.js';
 
 const newSecret = 'whsec_G+sSRCOh684A5GyX7WyR2NjjPK+CeyixQB0ymBVDDGk=';

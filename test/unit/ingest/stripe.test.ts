@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { stripeProvider } from '../../../src/ingest/providers/stripe.js';
-import { NOW, T, loadFixture, oracleSign, request } from './oracles.js';
+import { NOW, T, loadFixture, oracleSign, request } from '../../support/webhook-oracles.js';
 import { describeVerifier } from './verifier-suite.js';
 
 const secret = 'whsec_test_vector_secret_0001';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ProviderKind } from '../../../src/ingest/provider.js';
 import { webhookProviders } from '../../../src/ingest/providers/index.js';
 import { WebhookReceiver } from '../../../src/ingest/receiver.js';
-import { NOW, T, oracleSign, request } from './oracles.js';
+import { NOW, T, oracleSign, request } from '../../support/webhook-oracles.js';
 
 export interface VerifierCase {
   kind: ProviderKind;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { zendeskProvider } from '../../../src/ingest/providers/zendesk.js';
-import { NOW, loadFixture, request } from './oracles.js';
+import { NOW, loadFixture, request } from '../../support/webhook-oracles.js';
 import { describeVerifier } from './verifier-suite.js';
 
 const secret = 'dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ==';

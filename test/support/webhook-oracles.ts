@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { sign as githubSign } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
-import type { ProviderKind, WebhookRequest } from '../../../src/ingest/provider.js';
+import type { ProviderKind, WebhookRequest } from '../../src/ingest/provider.js';
+import { loadSample, type SampleName } from '../../src/ingest/samples.js';
 
 /** 2023-11-14T22:13:20Z, the instant the reference vectors were signed at. */
 export const T = 1_700_000_000_000;
@@ -53,26 +53,10 @@ export function request(body: string | Buffer, headers: Record<string, string>):
   return { rawBody: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), headers };
 }
 
-export interface Fixture {
-  source: ProviderKind;
-  headers: Record<string, string>;
-  body: unknown;
-}
+export { sampleNames as fixtureNames } from '../../src/ingest/samples.js';
 
-export const fixtureNames = [
-  'payment_failed',
-  'payment_succeeded',
-  'refund',
-  'order_shipped',
-  'order_delayed',
-  'ticket_created',
-  'ticket_escalated',
-  'github_issue',
-  'standard',
-] as const;
-
-export function loadFixture(name: (typeof fixtureNames)[number]): Fixture & { rawBody: string } {
-  const url = new URL(`../../fixtures/webhooks/${name}.json`, import.meta.url);
-  const fixture = JSON.parse(readFileSync(url, 'utf8')) as Fixture;
-  return { ...fixture, rawBody: JSON.stringify(fixture.body) };
+/** A shipped sample with its body as the string the tests sign. */
+export function loadFixture(name: SampleName) {
+  const sample = loadSample(name);
+  return { source: sample.provider, headers: sample.headers, body: sample.body, rawBody: sample.rawBody.toString('utf8') };
 }

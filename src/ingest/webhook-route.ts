@@ -1,0 +1,77 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import express from 'express';
+import type { EventLog } from '../log/event-log.js';
+import { LogError } from '../log/log-error.js';
+import type { Logger } from '../observe/logger.js';
+import { readBody } from './read-body.js';
+import type { WebhookReceiver } from './receiver.js';
+
+export interface WebhookRouteOptions {
+  log: EventLog;
+  /** Configured sources by route name. */
+  receivers: ReadonlyMap<string, WebhookReceiver>;
+  /** For a source that is not configured: the sentence telling an operator how to configure it. */
+  howToConfigure(source: string): string;
+  maxBodyBytes: number;
+  now: () => number;
+  logger: Logger;
+}
+
+/** `application/json`, or any `+json` type, with or without parameters. */
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+type Outcome = { status: number; body: Record<string, unknown> };
+
+function refusal(status: number, error: string, message: string): Outcome {
+  return { status, body: { error, message } };
+}
+
+function flatHeaders(headers: IncomingHttpHeaders): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers)) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  return out;
+}
+
+/**
+ * `POST /webhooks/:source`. The sender gets 200 only after the event — or the proof it is
+ * a duplicate — is committed, and 5xx only when that commit failed, so its retries are
+ * never wasted and never needed for anything else. Never 3xx (senders count it as a
+ * failure) and never 410 (Standard-Webhooks senders disable the endpoint on it). Error
+ * bodies carry a reason code and a sentence; never a secret, a header value or the payload.
+ */
+export function webhookRoute(options: WebhookRouteOptions): express.Router {
+  const router = express.Router();
+  router.post('/webhooks/:source', async (req, res) => {
+    const source = req.params.source;
+    const outcome = await handle(source, req, options);
+    if (outcome.status === 413) res.set('Connection', 'close');
+    res.status(outcome.status).json(outcome.body);
+    const result = outcome.body.error ?? (outcome.body.duplicate ? 'duplicate' : 'accepted');
+    options.logger.info({ source: source.slice(0, 64), status: outcome.status, outcome: result, id: outcome.body.id }, 'webhook');
+  });
+  return router;
+}
+
+async function handle(source: string, req: express.Request, options: WebhookRouteOptions): Promise<Outcome> {
+  const receiver = options.receivers.get(source);
+  if (!receiver) return refusal(404, 'unknown_source', options.howToConfigure(source));
+  if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) {
+    return refusal(415, 'unsupported_media_type', 'webhook bodies must be sent as application/json');
+  }
+  const read = await readBody(req, options.maxBodyBytes);
+  if (!read.ok) {
+    return read.reason === 'body_too_large'
+      ? refusal(413, 'body_too_large', `webhook bodies are limited to ${options.maxBodyBytes} bytes`)
+      : refusal(400, 'body_aborted', 'the request body ended early');
+  }
+  const received = receiver.receive({ rawBody: read.body, headers: flatHeaders(req.headers) }, options.now());
+  if (!received.ok) return refusal(received.status, received.reason, received.message);
+  try {
+    const { id, duplicate } = await options.log.append(received.event);
+    return { status: 200, body: { received: true, id, duplicate } };
+  } catch (error) {
+    if (error instanceof LogError && error.code === 'invalid_event') return refusal(400, 'invalid_event', 'the delivery does not make a valid event');
+    options.logger.error({ err: error, source }, 'webhook commit failed');
+    return refusal(503, 'commit_failed', 'the event could not be stored; retry later');
+  }
+}

@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Relay } from '../../src/app.js';
+import type { SampleName } from '../../src/ingest/samples.js';
+import { sampleNames } from '../../src/ingest/samples.js';
+import { sendSample } from '../../src/ingest/send-sample.js';
+import { secretEnv, startTestRelay, testSecrets } from '../support/relay.js';
+
+const routeOf: Record<SampleName, keyof typeof testSecrets> = {
+  payment_failed: 'stripe',
+  payment_succeeded: 'stripe',
+  refund: 'stripe',
+  order_shipped: 'shopify',
+  order_delayed: 'shopify',
+  ticket_created: 'zendesk',
+  ticket_escalated: 'zendesk',
+  github_issue: 'github',
+  standard: 'standard',
+};
+
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../src/cli.ts'), ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('send', () => {
+  let relay: Relay;
+  beforeAll(async () => {
+    relay = await startTestRelay();
+  });
+  afterAll(() => relay.close());
+
+  for (const sample of sampleNames) {
+    const source = routeOf[sample];
+    it(`signs the ${sample} sample as ${source} does, and its second delivery is a duplicate`, async () => {
+      const send = () => sendSample({ url: relay.url, source, sample, secret: testSecrets[source], nowMs: Date.now() });
+      const first = await send();
+      expect(first).toMatchObject({ status: 200, body: { received: true, duplicate: false } });
+      expect(await send()).toEqual({ ...first, body: { ...(first.body as object), duplicate: true } });
+    });
+  }
+
+  it('prints the relay answer and exits 0 from the command line, with the secret from the environment', async () => {
+    const { code, stdout } = await cli(['send', 'github', 'github_issue', '--url', relay.url], secretEnv);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^200 \{"received":true,"id":"[0-9A-Z]{26}","duplicate":(true|false)\}\n$/);
+  });
+
+  it('exits 1 and prints the refusal when the relay refuses', async () => {
+    const { code, stdout } = await cli(['send', 'stripe', 'refund', '--url', relay.url, '--secret', 'whsec_wrong'], {});
+    expect(code).toBe(1);
+    expect(stdout).toContain('401 {"error":"signature_mismatch"');
+  });
+
+  it('exits 2 with the sample list for an unknown sample', async () => {
+    const { code, stderr } = await cli(['send', 'stripe', 'nope'], {});
+    expect(code).toBe(2);
+    expect(stderr).toContain('unknown sample "nope"; samples: payment_failed');
+  });
+});

@@ -1,0 +1,27 @@
+import type { Relay } from '../../src/app.js';
+import { startRelay } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/observe/logger.js';
+
+/** Secrets every test relay is configured with, one per built-in source. */
+export const testSecrets = {
+  stripe: 'whsec_test_stripe_secret',
+  shopify: 'shpss_test_shopify_secret',
+  zendesk: 'zendesk_test_secret',
+  github: 'github_test_secret',
+  standard: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+} as const;
+
+export const secretEnv: Record<string, string> = {
+  STRIPE_WEBHOOK_SECRET: testSecrets.stripe,
+  SHOPIFY_WEBHOOK_SECRET: testSecrets.shopify,
+  ZENDESK_WEBHOOK_SECRET: testSecrets.zendesk,
+  GITHUB_WEBHOOK_SECRET: testSecrets.github,
+  STANDARD_WEBHOOK_SECRET: testSecrets.standard,
+};
+
+/** A real relay on a free loopback port, in-memory unless `env` says otherwise. */
+export async function startTestRelay(env: Record<string, string> = {}): Promise<Relay> {
+  const config = loadConfig({ PORT: '0', RELAY_STORE: 'memory', ...secretEnv, ...env });
+  return startRelay(config, createLogger('silent'));
+}
