@@ -37,6 +37,20 @@ export interface ReadResult {
   hasMore: boolean;
 }
 
+/** An event as JSON text, with the fields a writer routes on. */
+export interface SerializedEvent {
+  id: string;
+  type: string;
+  source: string;
+  subject?: string;
+  /** `JSON.stringify` of the {@link Event}, as stored. */
+  json: string;
+}
+
+export interface SerializedReadResult extends Omit<ReadResult, 'events'> {
+  events: SerializedEvent[];
+}
+
 export interface FollowOptions {
   after: string | null;
   filter?: EventFilter;
@@ -145,6 +159,12 @@ export interface EventLog {
 
   /** Matching events strictly after `after`, in log order. */
   read(options: ReadOptions): Promise<ReadResult>;
+
+  /**
+   * {@link read}, with each event as JSON text: for writers that put events on the wire
+   * (SSE replay, feeds), it skips decoding what the store already keeps as text.
+   */
+  readSerialized(options: ReadOptions): Promise<SerializedReadResult>;
 
   /**
    * Delivers the backlog after `after`, then every later append, in log order, each event

@@ -176,7 +176,7 @@ export class MemoryStore implements LogStore {
 }
 
 function row(event: Event, pos: number): ScanRow {
-  return { pos, id: event.id, type: event.type, source: event.source, subject: event.subject, decode: () => event };
+  return { pos, id: event.id, type: event.type, source: event.source, subject: event.subject, decode: () => event, json: () => JSON.stringify(event) };
 }
 
 function dedupKey(source: string, sourceEventId: string): string {

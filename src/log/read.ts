@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { compileFilter, eventFilterSchema } from '../events/filter.js';
 import { isUlid } from '../events/ulid.js';
-import type { ReadOptions, ReadResult } from './event-log.js';
+import type { ReadOptions, ReadResult, SerializedEvent, SerializedReadResult } from './event-log.js';
 import { readLimitSchema } from './log-options.js';
-import type { ScanFn } from './scan.js';
+import type { ScanFn, ScanRow } from './scan.js';
 import { scanMatching } from './scan.js';
 import { parseArgument } from './validate.js';
 
@@ -39,10 +39,22 @@ function resolveCursor(reader: LogReader, after: string | null): { pos: number; 
   return { pos: 0, truncated: true };
 }
 
-export function readEvents(reader: LogReader, options: ReadOptions): ReadResult {
+function readWith<T>(reader: LogReader, options: ReadOptions, pick: (row: ScanRow) => T) {
   const { after, filter, limit } = parseArgument(readOptionsSchema, options, 'read options');
   const start = resolveCursor(reader, after);
-  const result = scanMatching((pos, count) => reader.scan(pos, count), start.pos, compileFilter(filter), limit);
+  const result = scanMatching((pos, count) => reader.scan(pos, count), start.pos, compileFilter(filter), limit, pick);
   const cursor = result.last?.id ?? (start.truncated ? reader.head() : after);
   return { events: result.events, cursor, truncated: start.truncated, hasMore: result.hasMore };
+}
+
+export function readEvents(reader: LogReader, options: ReadOptions): ReadResult {
+  return readWith(reader, options, (row) => row.decode());
+}
+
+export function readSerializedEvents(reader: LogReader, options: ReadOptions): SerializedReadResult {
+  return readWith(reader, options, (row): SerializedEvent => {
+    const event: SerializedEvent = { id: row.id, type: row.type, source: row.source, json: row.json() };
+    if (row.subject !== undefined) event.subject = row.subject;
+    return event;
+  });
 }

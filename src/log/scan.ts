@@ -10,13 +10,15 @@ export interface ScanRow {
   source: string;
   subject: string | undefined;
   decode(): Event;
+  /** The event as JSON text, without decoding it where the store keeps it as text. */
+  json(): string;
 }
 
 /** Rows strictly after `afterPos`, in log order, at most `count`. */
 export type ScanFn = (afterPos: number, count: number) => ScanRow[];
 
-export interface ScanResult {
-  events: Event[];
+export interface ScanResult<T> {
+  events: T[];
   /** The last row examined, if any. */
   last: ScanRow | undefined;
   /** True when the scan stopped at a limit rather than at the head. */
@@ -30,9 +32,9 @@ export interface ScanResult {
 export const MAX_SCAN_ROWS = 50_000;
 const PAGE_ROWS = 1000;
 
-/** Collects up to `limit` matching events after `afterPos`, decoding only the matches. */
-export function scanMatching(scan: ScanFn, afterPos: number, matches: EventMatcher, limit: number): ScanResult {
-  const events: Event[] = [];
+/** Collects up to `limit` matching events after `afterPos`, turning only the matches into `T`. */
+export function scanMatching<T>(scan: ScanFn, afterPos: number, matches: EventMatcher, limit: number, pick: (row: ScanRow) => T): ScanResult<T> {
+  const events: T[] = [];
   let last: ScanRow | undefined;
   let examined = 0;
   let pos = afterPos;
@@ -43,7 +45,7 @@ export function scanMatching(scan: ScanFn, afterPos: number, matches: EventMatch
       last = row;
       examined++;
       if (matches(row)) {
-        events.push(row.decode());
+        events.push(pick(row));
         if (events.length === limit) return { events, last, hasMore: true };
       }
     }

@@ -20,6 +20,9 @@ interface EventRow {
   body: string;
 }
 
+/** `[seq, id, type, source, subject, body]`: scans read arrays, cheaper than row objects. */
+type RawEventRow = [number, string, string, string, string | null, string];
+
 interface DeliveryRow {
   state: Delivery['state'];
   count: number;
@@ -65,7 +68,9 @@ export class SqliteStore implements LogStore {
       insertDedup: db.prepare(`INSERT INTO dedup (source, source_event_id, event_id, received_ms) VALUES (?, ?, ?, ?)`),
       bodyById: db.prepare<[string], string>(`SELECT body FROM events WHERE id = ?`).pluck(),
       seqById: db.prepare<[string], number>(`SELECT seq FROM events WHERE id = ?`).pluck(),
-      scan: db.prepare<[number, number], EventRow>(`SELECT seq, id, type, source, subject, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?`),
+      scan: db
+        .prepare<[number, number], RawEventRow>(`SELECT seq, id, type, source, subject, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?`)
+        .raw(true),
       maxSeq: db.prepare<[], number | null>(`SELECT MAX(seq) FROM events`).pluck(),
       trimSeqByCount: db.prepare<[number], number>(`SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?`).pluck(),
       trimSeqByAge: db.prepare<[string], number | null>(`SELECT MAX(seq) FROM events WHERE id < ?`).pluck(),
@@ -140,7 +145,7 @@ export class SqliteStore implements LogStore {
   }
 
   scan(afterPos: number, count: number): ScanRow[] {
-    return this.#q.scan.all(afterPos, count).map(toScanRow);
+    return this.#q.scan.all(afterPos, count).map((r) => new SqliteRow(r[0], r[1], r[2], r[3], r[4] ?? undefined, r[5]));
   }
 
   trim(cutoffMs: number | undefined, keep: number | undefined, dedupCutoffMs: number): TrimResult {
@@ -171,7 +176,7 @@ export class SqliteStore implements LogStore {
 
   claimable(group: string, afterPos: number, now: number, count: number): Candidate[] {
     return this.#q.claimable.all(group, afterPos, now, count).map((r) => ({
-      row: toScanRow(r),
+      row: new SqliteRow(r.seq, r.id, r.type, r.source, r.subject ?? undefined, r.body),
       delivery: r.state ? toDelivery(r as DeliveryRow) : undefined,
     }));
   }
@@ -230,15 +235,24 @@ export class SqliteStore implements LogStore {
   }
 }
 
-function toScanRow(r: EventRow): ScanRow {
-  return {
-    pos: r.seq,
-    id: r.id,
-    type: r.type,
-    source: r.source,
-    subject: r.subject ?? undefined,
-    decode: () => JSON.parse(r.body) as Event,
-  };
+/** A stored event as scanned: routable without decoding; the body is decoded only on demand. */
+class SqliteRow implements ScanRow {
+  constructor(
+    readonly pos: number,
+    readonly id: string,
+    readonly type: string,
+    readonly source: string,
+    readonly subject: string | undefined,
+    readonly body: string,
+  ) {}
+
+  decode(): Event {
+    return JSON.parse(this.body) as Event;
+  }
+
+  json(): string {
+    return this.body;
+  }
 }
 
 function toDelivery(r: DeliveryRow): Delivery {

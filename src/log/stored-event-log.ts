@@ -24,6 +24,7 @@ import type {
   ReadOptions,
   ReadResult,
   RetentionPolicy,
+  SerializedReadResult,
   TrimResult,
 } from './event-log.js';
 import { startFollower } from './follower.js';
@@ -31,7 +32,7 @@ import { LogError } from './log-error.js';
 import type { LogOptions, ResolvedLogOptions } from './log-options.js';
 import { logOptionsSchema } from './log-options.js';
 import type { LogStore } from './log-store.js';
-import { readEvents } from './read.js';
+import { readEvents, readSerializedEvents } from './read.js';
 import { retentionPolicySchema } from './retention.js';
 import type { PendingEvent } from './validate.js';
 import { parseArgument, validateNewEvents } from './validate.js';
@@ -126,6 +127,11 @@ export class StoredEventLog implements EventLog {
   async read(options: ReadOptions): Promise<ReadResult> {
     this.#assertOpen();
     return readEvents(this.#store, options);
+  }
+
+  async readSerialized(options: ReadOptions): Promise<SerializedReadResult> {
+    this.#assertOpen();
+    return readSerializedEvents(this.#store, options);
   }
 
   follow(options: FollowOptions, handlers: FollowHandlers): Follower {

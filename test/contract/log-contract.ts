@@ -179,6 +179,20 @@ export function describeLogContract(backend: string, factory: LogFactory): void 
         expect(page.events.map((e) => e.id)).toEqual(ids);
       });
 
+      it('reads the same events as JSON text with readSerialized, cursor rules included', async () => {
+        const log = await pool.create();
+        const ids = (await log.append([newEvent({ type: 'order.shipped' }), newEvent(), newEvent({ subject: undefined })])).map((r) => r.id);
+        const options = { after: ids[0]!, filter: { types: ['payment.*'] } };
+        const plain = await log.read(options);
+        const serialized = await log.readSerialized(options);
+        expect(serialized.events.map((e) => JSON.parse(e.json))).toEqual(plain.events);
+        expect(serialized.events.map(({ id, type, source, subject }) => ({ id, type, source, subject }))).toEqual(
+          plain.events.map(({ id, type, source, subject }) => ({ id, type, source, subject })),
+        );
+        expect({ ...serialized, events: [] }).toEqual({ ...plain, events: [] });
+        expect((await log.readSerialized({ after: 'bogus' })).truncated).toBe(true);
+      });
+
       it('rejects bad read options with invalid_argument', async () => {
         const log = await pool.create();
         await expect(log.read({ after: null, limit: 0 })).rejects.toMatchObject({ code: 'invalid_argument' });
