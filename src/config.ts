@@ -24,6 +24,19 @@ export interface WebhookSourceConfig {
 
 export interface RelayConfig {
   logLevel: LogLevel;
+  /** Bearer token → principal. Empty: open access, allowed on loopback only. */
+  apiKeys: Map<string, string>;
+  /** Origins allowed besides the relay's own host (browsers on other sites get 403). */
+  allowedOrigins: string[];
+  mcp: {
+    /** Heartbeat interval of push streams (at most 30 s). */
+    heartbeatMs: number;
+    maxStreamsPerPrincipal: number;
+    /** A push stream whose unsent frames pass this many bytes is disconnected (it resumes by cursor). */
+    streamBufferBytes: number;
+    /** How long a legacy push stream that lost its connection can be resumed with Last-Event-ID. */
+    resumeWindowMs: number;
+  };
   host: string;
   port: number;
   store: StoreConfig;
@@ -85,6 +98,12 @@ const envSchema = z.object({
   RELAY_RETENTION_MAX_EVENTS: intIn(1, Number.MAX_SAFE_INTEGER).optional(),
   RELAY_RETENTION_INTERVAL: duration.default(60_000),
   RELAY_SOURCES: z.string().default(''),
+  RELAY_API_KEYS: z.string().default(''),
+  RELAY_ALLOWED_ORIGINS: z.string().default(''),
+  RELAY_HEARTBEAT: duration.default(15_000),
+  RELAY_MAX_STREAMS_PER_PRINCIPAL: intIn(1, 10_000).default(16),
+  RELAY_STREAM_BUFFER_BYTES: intIn(4096, 256 * 1024 * 1024).default(1024 * 1024),
+  RELAY_RESUME_WINDOW: duration.default(10 * 60_000),
   RELAY_WEBHOOK_TOLERANCE_S: intIn(1, 86_400).default(300),
   RELAY_MAX_BODY_BYTES: intIn(1024, 64 * 1024 * 1024).default(1024 * 1024),
 });
@@ -94,6 +113,30 @@ const SOURCE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** `acme` → `ACME_WEBHOOK_SECRET`; `my-shop` → `MY_SHOP_WEBHOOK_SECRET`. */
 export function secretVariable(source: string): string {
   return `${source.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_WEBHOOK_SECRET`;
+}
+
+/** `key:principal,…`; keys are opaque bearer tokens, principals own consumer groups. */
+function parseApiKeys(text: string): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const at = item.lastIndexOf(':');
+    const key = item.slice(0, at).trim();
+    const principal = item.slice(at + 1).trim();
+    if (at <= 0 || key.length < 16 || !/^[A-Za-z0-9._~+/=-]+$/.test(key)) {
+      throw new ConfigError('RELAY_API_KEYS: each entry is <key>:<principal>, the key at least 16 URL-safe characters');
+    }
+    if (!/^[a-z0-9][a-z0-9_.@-]{0,63}$/.test(principal)) {
+      throw new ConfigError(`RELAY_API_KEYS: principal "${principal}" must be lowercase letters, digits, "_", ".", "@" or "-"`);
+    }
+    if (keys.has(key)) throw new ConfigError('RELAY_API_KEYS: a key is listed twice');
+    keys.set(key, principal);
+  }
+  return keys;
+}
+
+/** Loopback hosts, where an open relay (no API keys) may listen. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** The five built-in sources, plus `RELAY_SOURCES=name:provider,…`, each with its secrets. */
@@ -152,8 +195,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): RelayCo
   if (typeof store === 'string') throw new ConfigError(`RELAY_STORE=${JSON.stringify(e.RELAY_STORE)}: ${store}`);
   if (e.RELAY_LEASE < 1000 || e.RELAY_LEASE > 3_600_000) throw new ConfigError(`RELAY_LEASE: must be between 1s and 1h`);
   if (e.RELAY_DEDUP_WINDOW < 60_000) throw new ConfigError(`RELAY_DEDUP_WINDOW: must be at least 1m`);
+  if (e.RELAY_HEARTBEAT < 100 || e.RELAY_HEARTBEAT > 30_000) throw new ConfigError('RELAY_HEARTBEAT: must be between 100ms and 30s');
+  const apiKeys = parseApiKeys(e.RELAY_API_KEYS);
+  if (apiKeys.size === 0 && !isLoopbackHost(e.HOST)) {
+    throw new ConfigError(`HOST=${JSON.stringify(e.HOST)}: refusing to serve without RELAY_API_KEYS on a non-loopback address`);
+  }
   return {
     logLevel: e.RELAY_LOG_LEVEL,
+    apiKeys,
+    allowedOrigins: e.RELAY_ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    mcp: {
+      heartbeatMs: e.RELAY_HEARTBEAT,
+      maxStreamsPerPrincipal: e.RELAY_MAX_STREAMS_PER_PRINCIPAL,
+      streamBufferBytes: e.RELAY_STREAM_BUFFER_BYTES,
+      resumeWindowMs: e.RELAY_RESUME_WINDOW,
+    },
     host: e.HOST,
     port: e.PORT,
     store,

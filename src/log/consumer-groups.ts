@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Event } from '../events/event.js';
 import { compileFilter, eventFilterSchema } from '../events/filter.js';
 import type { ClaimedEvent, ClaimOptions } from './event-log.js';
 import type { GroupStore } from './group-store.js';
@@ -82,6 +83,23 @@ export function claimEvents(
   }
   if (deadLettered) advanceFloor(store, group, floor);
   return claimed;
+}
+
+/** What the group would be given next, without leasing anything or creating the group. */
+export function peekEvents(store: GroupStore, group: string, limit: number, now: number): Event[] {
+  const floor = store.floor(group) ?? 0;
+  const events: Event[] = [];
+  let pos = floor;
+  while (events.length < limit) {
+    const candidates = store.claimable(group, pos, now, CLAIM_PAGE);
+    for (const { row } of candidates) {
+      pos = row.pos;
+      events.push(row.decode());
+      if (events.length === limit) break;
+    }
+    if (candidates.length < CLAIM_PAGE) break;
+  }
+  return events;
 }
 
 /** Positions of `ids`, each checked to be currently delivered to the group and unresolved. */

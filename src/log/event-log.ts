@@ -203,6 +203,12 @@ export interface EventLog {
 
   pending(group: string): Promise<GroupCounts>;
 
+  /**
+   * The events the group's next claims would lease (unleased or lease-expired, in log order),
+   * without leasing them and without creating the group (1–100; default 10).
+   */
+  peek(group: string, options?: { limit?: number }): Promise<Event[]>;
+
   /** Dead-lettered events of the group, oldest first. */
   deadLetters(group: string, options?: { limit?: number }): Promise<DeadLetter[]>;
 

@@ -99,7 +99,7 @@ export class MemoryStore implements LogStore {
   }
 
   claimable(group: string, afterPos: number, now: number, count: number): Candidate[] {
-    const deliveries = this.#group(group).deliveries;
+    const deliveries = this.#groups.get(group)?.deliveries ?? new Map<number, Delivery>();
     const out: Candidate[] = [];
     for (let i = Math.max(0, afterPos - this.#base); i < this.#events.length && out.length < count; i++) {
       const pos = this.#base + i + 1;

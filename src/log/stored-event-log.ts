@@ -8,6 +8,7 @@ import {
   parseClaimOptions,
   parseGroup,
   parseIds,
+  peekEvents,
   releaseEvents,
 } from './consumer-groups.js';
 import type {
@@ -30,7 +31,7 @@ import type {
 import { startFollower } from './follower.js';
 import { LogError } from './log-error.js';
 import type { LogOptions, ResolvedLogOptions } from './log-options.js';
-import { logOptionsSchema } from './log-options.js';
+import { claimLimitSchema, logOptionsSchema } from './log-options.js';
 import type { LogStore } from './log-store.js';
 import { readEvents, readSerializedEvents } from './read.js';
 import { retentionPolicySchema } from './retention.js';
@@ -185,6 +186,13 @@ export class StoredEventLog implements EventLog {
   async pending(group: string): Promise<GroupCounts> {
     this.#assertOpen();
     return this.#store.counts(parseGroup(group), this.options.now());
+  }
+
+  async peek(group: string, options: { limit?: number } = {}): Promise<Event[]> {
+    this.#assertOpen();
+    const name = parseGroup(group);
+    const limit = parseArgument(claimLimitSchema, options.limit, 'peek limit');
+    return this.#store.transaction(() => peekEvents(this.#store, name, limit, this.options.now()));
   }
 
   async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {

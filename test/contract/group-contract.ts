@@ -144,6 +144,18 @@ export function describeGroupContract(backend: string, factory: LogFactory): voi
       expect((await log.claim('g')).map((e) => e.id)).toEqual([ship!.id]);
     });
 
+    it('peeks at what the next claim would lease without leasing it or creating the group', async () => {
+      const { log, ids, clock } = await seeded(3);
+      expect((await log.peek('g', { limit: 2 })).map((e) => e.id)).toEqual(ids.slice(0, 2));
+      await log.claim('g', { limit: 1 });
+      expect((await log.peek('g')).map((e) => e.id)).toEqual(ids.slice(1));
+      clock.advance(10_000);
+      expect((await log.peek('g')).map((e) => e.id)).toEqual(ids);
+      expect(await log.peek('never-claimed')).toHaveLength(3);
+      await log.append(newEvent());
+      expect((await log.claim('never-claimed', { limit: 100 })).length).toBe(4);
+    });
+
     it('gives every group every event', async () => {
       const { log, ids } = await seeded(3);
       expect((await log.claim('a')).map((e) => e.id)).toEqual(ids);

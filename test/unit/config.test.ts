@@ -14,7 +14,8 @@ describe('configuration', () => {
   });
 
   it('reads the environment and lets flags win over it', () => {
-    const config = loadConfig({ PORT: '9000', RELAY_STORE: 'memory', RELAY_LEASE: '2m' }, ['--port', '9100', '--host', '0.0.0.0']);
+    const env = { PORT: '9000', RELAY_STORE: 'memory', RELAY_LEASE: '2m', RELAY_API_KEYS: 'k_0123456789abcdef:alice' };
+    const config = loadConfig(env, ['--port', '9100', '--host', '0.0.0.0']);
     expect(config).toMatchObject({ host: '0.0.0.0', port: 9100, store: { kind: 'memory' }, log: { leaseMs: 120_000 } });
   });
 
@@ -29,6 +30,11 @@ describe('configuration', () => {
     [{ RELAY_MAX_DELIVERIES: '0' }, [], /^RELAY_MAX_DELIVERIES="0"/],
     [{ RELAY_LOG_LEVEL: 'loud' }, [], /^RELAY_LOG_LEVEL="loud"/],
     [{}, ['--bogus'], /Unknown option '--bogus'/],
+    [{ HOST: '0.0.0.0' }, [], /^HOST="0.0.0.0": refusing to serve without RELAY_API_KEYS on a non-loopback address$/],
+    [{ RELAY_API_KEYS: 'short:alice' }, [], /^RELAY_API_KEYS: each entry is <key>:<principal>/],
+    [{ RELAY_API_KEYS: 'k_0123456789abcdef:Alice!' }, [], /^RELAY_API_KEYS: principal "Alice!" must be/],
+    [{ RELAY_API_KEYS: 'k_0123456789abcdef:a,k_0123456789abcdef:b' }, [], /listed twice/],
+    [{ RELAY_HEARTBEAT: '45s' }, [], /^RELAY_HEARTBEAT: must be between 100ms and 30s/],
   ])('fails fast with one line naming the setting: %j %j', (env, argv, message) => {
     const attempt = () => loadConfig(env, argv);
     expect(attempt).toThrow(ConfigError);
@@ -51,6 +57,18 @@ describe('configuration', () => {
     ['-1s', undefined],
   ])('parses the duration %s', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
+  });
+});
+
+describe('access configuration', () => {
+  it('maps API keys to principals and allows open access on loopback only', () => {
+    const config = loadConfig({ RELAY_API_KEYS: ' k_0123456789abcdef:alice , k_fedcba9876543210:bob-2 ' });
+    expect([...config.apiKeys]).toEqual([
+      ['k_0123456789abcdef', 'alice'],
+      ['k_fedcba9876543210', 'bob-2'],
+    ]);
+    expect(loadConfig({ HOST: '::1' }).apiKeys.size).toBe(0);
+    expect(loadConfig({ HOST: '127.0.0.2' }).host).toBe('127.0.0.2');
   });
 });
 
