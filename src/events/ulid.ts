@@ -14,6 +14,12 @@ const RANDOM_LENGTH = 16;
 const MAX_TIME = 2 ** 48 - 1;
 const PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 
+/**
+ * The position before every event: a cursor for "from the beginning" that, unlike `null`,
+ * can travel where a ULID is expected (SSE ids, Events-extension cursors of an empty log).
+ */
+export const LOG_START = '0'.repeat(26);
+
 export function isUlid(value: unknown): value is string {
   return typeof value === 'string' && PATTERN.test(value);
 }

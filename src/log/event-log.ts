@@ -138,7 +138,8 @@ export interface CreateGroupOptions {
  * Durability. A resolved `append` is committed in the backend's durable sense (SQLite: in
  * the WAL, fsynced; memory: none). A rejected `append` committed nothing.
  *
- * Cursors. A cursor is an event id. Reading after a retained id, or after the last id ever
+ * Cursors. A cursor is an event id, or `LOG_START` (before every event; truncated once
+ * anything was trimmed). Reading after a retained id, or after the last id ever
  * trimmed, continues seamlessly. Any other cursor (older than retention, unknown, or not a
  * ULID) reads from the oldest retained event with `truncated: true`: never a silent restart,
  * never an exception.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { compileFilter, eventFilterSchema } from '../events/filter.js';
-import { isUlid } from '../events/ulid.js';
+import { isUlid, LOG_START } from '../events/ulid.js';
 import type { ReadOptions, ReadResult, SerializedEvent, SerializedReadResult } from './event-log.js';
 import { readLimitSchema } from './log-options.js';
 import type { ScanFn, ScanRow } from './scan.js';
@@ -31,6 +31,7 @@ const readOptionsSchema = z
  */
 function resolveCursor(reader: LogReader, after: string | null): { pos: number; truncated: boolean } {
   if (after === null) return { pos: 0, truncated: false };
+  if (after === LOG_START) return { pos: 0, truncated: reader.trimmedThrough() !== null };
   if (isUlid(after)) {
     const pos = reader.positionOf(after);
     if (pos !== undefined) return { pos, truncated: false };

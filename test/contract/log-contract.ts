@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Event } from '../../src/events/event.js';
-import { isUlid } from '../../src/events/ulid.js';
+import { isUlid, LOG_START } from '../../src/events/ulid.js';
 import { LogError } from '../../src/log/log-error.js';
 import { manualClock, newEvent } from '../support/events.js';
 import type { LogFactory } from './log-factory.js';
@@ -191,6 +191,14 @@ export function describeLogContract(backend: string, factory: LogFactory): void 
         );
         expect({ ...serialized, events: [] }).toEqual({ ...plain, events: [] });
         expect((await log.readSerialized({ after: 'bogus' })).truncated).toBe(true);
+      });
+
+      it('reads from LOG_START like from null, and says truncated once anything was trimmed', async () => {
+        const log = await pool.create();
+        const ids = (await log.append([newEvent(), newEvent()])).map((r) => r.id);
+        expect(await log.read({ after: LOG_START })).toMatchObject({ truncated: false, events: [{ id: ids[0] }, { id: ids[1] }] });
+        await log.trim({ maxEvents: 1 });
+        expect(await log.read({ after: LOG_START })).toMatchObject({ truncated: true, events: [{ id: ids[1] }] });
       });
 
       it('rejects bad read options with invalid_argument', async () => {
