@@ -3,10 +3,14 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ZodError } from 'zod';
 import type { RelayConfig } from './config.js';
-import { ConfigError, secretVariable } from './config.js';
+import { ConfigError, isLoopbackHost, secretVariable } from './config.js';
 import { providerKinds } from './ingest/provider.js';
 import { WebhookReceiver } from './ingest/receiver.js';
 import { webhookRoute } from './ingest/webhook-route.js';
+import { bearerAuth, OPEN_PRINCIPAL, originCheck } from './mcp/access.js';
+import { createMcpEndpoint, type McpEndpoint } from './mcp/mcp-endpoint.js';
+import type { RelayContext } from './mcp/relay-context.js';
+import { startResourceUpdates } from './mcp/resource-updates.js';
 import type { EventLog } from './log/event-log.js';
 import type { Logger } from './observe/logger.js';
 import { MemoryEventLog } from './log/memory.js';
@@ -54,9 +58,33 @@ function howToConfigure(config: RelayConfig): (source: string) => string {
   };
 }
 
-export function createHttpApp(log: EventLog, config: RelayConfig, logger: Logger): express.Express {
+export interface HttpParts {
+  app: express.Express;
+  mcp: McpEndpoint;
+  context: RelayContext;
+}
+
+export function createHttpApp(log: EventLog, config: RelayConfig, logger: Logger): HttpParts {
   const app = express();
   app.disable('x-powered-by');
+  const principals = config.apiKeys.size > 0 ? [...config.apiKeys.values()] : [OPEN_PRINCIPAL];
+  const context: RelayContext = { log, knownGroups: new Set(principals), nextPollMs: 5000 };
+  const mcp = createMcpEndpoint(context, {
+    heartbeatMs: config.mcp.heartbeatMs,
+    lifetimeMs: config.mcp.streamLifetimeMs,
+    bufferBytes: config.mcp.streamBufferBytes,
+    maxStreamsPerPrincipal: config.mcp.maxStreamsPerPrincipal,
+    resumeWindowMs: config.mcp.resumeWindowMs,
+    logger,
+  });
+  app.all(
+    '/mcp',
+    originCheck({ loopbackOnly: isLoopbackHost(config.host), allowedOrigins: config.allowedOrigins }),
+    bearerAuth(config.apiKeys),
+    express.json({ limit: '4mb', type: () => true }),
+    mcp.handler,
+  );
+  app.use('/mcp', jsonParseError);
   app.use(
     webhookRoute({
       log,
@@ -70,19 +98,27 @@ export function createHttpApp(log: EventLog, config: RelayConfig, logger: Logger
   app.get('/healthz', async (_req, res) => {
     res.json({ status: 'ok', store: log.kind, head: await log.head() });
   });
-  return app;
+  return { app, mcp, context };
 }
+
+/** A body that is not JSON gets JSON-RPC's parse error, not express's HTML page. */
+const jsonParseError: express.ErrorRequestHandler = (error: { type?: string; status?: number }, _req, res, next) => {
+  if (error.type !== 'entity.parse.failed' && error.type !== 'entity.too.large') return next(error);
+  res.status(error.status ?? 400).json({ jsonrpc: '2.0', id: null, error: { code: -32700, message: error.type === 'entity.too.large' ? 'request too large' : 'Parse error' } });
+};
 
 /** Builds the backends, wires the parts, binds the HTTP server and starts retention. */
 export async function startRelay(config: RelayConfig, logger: Logger): Promise<Relay> {
   const log = openLog(config);
-  let app: express.Express;
+  let parts: HttpParts;
   try {
-    app = createHttpApp(log, config, logger);
+    parts = createHttpApp(log, config, logger);
   } catch (error) {
     await log.close();
     throw error;
   }
+  const stopResourceUpdates = await startResourceUpdates(parts.context, parts.mcp);
+  const app = parts.app;
   const server = await listen(app, config.host, config.port).catch(async (error: unknown) => {
     await log.close();
     throw error;
@@ -103,6 +139,8 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
     url: `http://${host}:${port}`,
     async close() {
       clearInterval(retention);
+      stopResourceUpdates();
+      await parts.mcp.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -36,6 +36,8 @@ export interface RelayConfig {
     streamBufferBytes: number;
     /** How long a legacy push stream that lost its connection can be resumed with Last-Event-ID. */
     resumeWindowMs: number;
+    /** Push connections are rotated after this long (0: never). */
+    streamLifetimeMs: number;
   };
   host: string;
   port: number;
@@ -104,6 +106,7 @@ const envSchema = z.object({
   RELAY_MAX_STREAMS_PER_PRINCIPAL: intIn(1, 10_000).default(16),
   RELAY_STREAM_BUFFER_BYTES: intIn(4096, 256 * 1024 * 1024).default(1024 * 1024),
   RELAY_RESUME_WINDOW: duration.default(10 * 60_000),
+  RELAY_STREAM_LIFETIME: duration.default(0),
   RELAY_WEBHOOK_TOLERANCE_S: intIn(1, 86_400).default(300),
   RELAY_MAX_BODY_BYTES: intIn(1024, 64 * 1024 * 1024).default(1024 * 1024),
 });
@@ -209,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): RelayCo
       maxStreamsPerPrincipal: e.RELAY_MAX_STREAMS_PER_PRINCIPAL,
       streamBufferBytes: e.RELAY_STREAM_BUFFER_BYTES,
       resumeWindowMs: e.RELAY_RESUME_WINDOW,
+      streamLifetimeMs: e.RELAY_STREAM_LIFETIME,
     },
     host: e.HOST,
     port: e.PORT,

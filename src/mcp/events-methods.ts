@@ -1,0 +1,82 @@
+import { type McpServer, type ServerContext } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { Event } from '../events/event.js';
+import type { EventFilter } from '../events/filter.js';
+import { LOG_START, ulidTime } from '../events/ulid.js';
+import type { EventLog } from '../log/event-log.js';
+import { declaresEvents } from './client-capabilities.js';
+import { eventTypeDescriptors, filterFor, toOccurrence } from './event-types.js';
+import type { RelayContext } from './relay-context.js';
+import { missingEventsCapability } from './wire-errors.js';
+
+const MAX_LONG_POLL_MS = 60_000;
+
+export const pollParamsSchema = z.object({
+  name: z.string().min(1).max(200),
+  arguments: z.record(z.string(), z.unknown()).optional(),
+  cursor: z.string().max(64).nullable(),
+  maxEvents: z.number().int().min(1).max(1000).default(100),
+  maxAgeMs: z.number().int().min(1).optional(),
+  timeoutMs: z.number().int().min(0).max(MAX_LONG_POLL_MS).default(0),
+});
+
+/** Resolves when an event matching `filter` is committed after `cursor`, or at `timeoutMs`, or on abort. */
+function waitForEvent(log: EventLog, cursor: string, filter: EventFilter, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      follower.stop();
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    const follower = log.follow({ after: cursor, filter }, { onEvent: done, onError: done });
+    signal.addEventListener('abort', done);
+  });
+}
+
+/** Whether an event is younger than `maxAgeMs`, by the time its id was minted (commit time). */
+export function youngEnough(event: Event, maxAgeMs: number | undefined, now: number): boolean {
+  return maxAgeMs === undefined || ulidTime(event.id) >= now - maxAgeMs;
+}
+
+/**
+ * `events/list` and `events/poll` (Events working-group draft). Only clients that declared
+ * the `events` capability may call them; every other client keeps the polling tools.
+ */
+export function registerEventMethods(
+  server: McpServer,
+  context: RelayContext,
+  clientCapabilities: (ctx: ServerContext) => Record<string, unknown> | undefined,
+): void {
+  const requireEvents = (ctx: ServerContext) => {
+    if (!declaresEvents(clientCapabilities(ctx))) throw missingEventsCapability();
+  };
+
+  server.server.setRequestHandler('events/list', { params: z.object({ cursor: z.string().optional() }).passthrough().optional() }, async (_params, ctx) => {
+    requireEvents(ctx);
+    return { events: eventTypeDescriptors() };
+  });
+
+  server.server.setRequestHandler('events/poll', { params: pollParamsSchema.passthrough() }, async (params, ctx) => {
+    requireEvents(ctx);
+    const filter = filterFor(params.name, params.arguments);
+    const { log } = context;
+    if (params.cursor === null) {
+      return { events: [], cursor: (await log.head()) ?? LOG_START, hasMore: false, truncated: false, nextPollMs: context.nextPollMs };
+    }
+    let page = await log.read({ after: params.cursor, filter, limit: params.maxEvents });
+    if (page.events.length === 0 && !page.hasMore && !page.truncated && params.timeoutMs > 0) {
+      await waitForEvent(log, page.cursor ?? LOG_START, filter, params.timeoutMs, ctx.mcpReq.signal);
+      page = await log.read({ after: page.cursor ?? LOG_START, filter, limit: params.maxEvents });
+    }
+    const now = Date.now();
+    return {
+      events: page.events.filter((e) => youngEnough(e, params.maxAgeMs, now)).map((e) => toOccurrence(e, params.name)),
+      cursor: page.cursor ?? LOG_START,
+      hasMore: page.hasMore,
+      truncated: page.truncated,
+      nextPollMs: page.hasMore ? 0 : context.nextPollMs,
+    };
+  });
+}

@@ -1,0 +1,103 @@
+import type { ServerResponse } from 'node:http';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { CLIENT_CAPABILITIES_META_KEY, classifyInboundRequest, createMcpHandler } from '@modelcontextprotocol/server';
+import express from 'express';
+import type { Logger } from '../observe/logger.js';
+import { principalOf } from './access.js';
+import { LegacySessions } from './legacy-sessions.js';
+import { serveModernStream } from './modern-streams.js';
+import type { RelayContext } from './relay-context.js';
+import { createRelayServer } from './server-factory.js';
+import { StreamRegistry } from './stream-registry.js';
+import type { PushSettings } from './stream-requests.js';
+
+export interface McpEndpointOptions extends PushSettings {
+  resumeWindowMs: number;
+  logger: Logger;
+}
+
+export interface McpEndpoint {
+  /** Handles `/mcp` (mount after authentication and origin checks). */
+  handler: express.RequestHandler;
+  /** Tells subscribers of `uri`, in both eras, that it changed. */
+  resourceUpdated(uri: string): void;
+  readonly openStreams: number;
+  /** Ends every push stream with its final result, then closes sessions and the modern handler. */
+  close(): Promise<void>;
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * One endpoint, two eras, one server definition. The SDK's classifier routes each request:
+ * 2025-era traffic (initialize, session requests, GET streams) to {@link LegacySessions};
+ * requests with a 2026-07-28 `_meta` envelope to the SDK's stateless handler — except
+ * `events/stream`, which the relay serves itself in both eras so that push frames carry
+ * log ids, replay from the log and stay within a buffer bound.
+ */
+export function createMcpEndpoint(context: RelayContext, options: McpEndpointOptions): McpEndpoint {
+  const registry = new StreamRegistry(options.maxStreamsPerPrincipal);
+  const legacy = new LegacySessions(context, registry, options);
+  const modern = createMcpHandler(
+    (ctx) =>
+      createRelayServer(
+        {
+          era: 'modern',
+          principal: principalOf(ctx.authInfo),
+          clientCapabilities: (c) => (c.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY] as Record<string, unknown> | undefined,
+        },
+        context,
+      ),
+    { legacy: 'reject', onerror: (error) => options.logger.warn({ err: error }, 'mcp request failed') },
+  );
+  const modernNode = toNodeHandler(modern);
+
+  const handler: express.RequestHandler = async (req, res) => {
+    const body: unknown = req.method === 'POST' ? req.body : undefined;
+    const route = classifyInboundRequest({
+      httpMethod: req.method,
+      protocolVersionHeader: header(req.headers['mcp-protocol-version']),
+      mcpMethodHeader: header(req.headers['mcp-method']),
+      mcpNameHeader: header(req.headers['mcp-name']),
+      body,
+    });
+    try {
+      if (route.kind === 'legacy') return await legacy.handle(req, res, body);
+      if (route.kind === 'modern' && route.messageKind === 'request' && route.message.method === 'events/stream') {
+        return await serveModernStream(req, res, route.message, context, registry, options);
+      }
+      return await modernNode(req, res, body);
+    } catch (error) {
+      options.logger.error({ err: error }, 'mcp endpoint failed');
+      internalError(res);
+    }
+  };
+
+  return {
+    handler,
+    resourceUpdated(uri) {
+      for (const server of legacy.subscribersOf(uri)) {
+        server.server.sendResourceUpdated({ uri }).catch((error: unknown) => options.logger.debug({ err: error }, 'resource update not delivered'));
+      }
+      modern.notify.resourceUpdated(uri);
+    },
+    get openStreams() {
+      return registry.size;
+    },
+    async close() {
+      registry.finishAll();
+      await legacy.close();
+      await modern.close();
+    },
+  };
+}
+
+function internalError(res: ServerResponse): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: 'Internal error' } }));
+}

@@ -1,0 +1,13 @@
+import type { EventLog } from '../log/event-log.js';
+
+/** What every MCP handler of this relay shares, whatever the era or session. */
+export interface RelayContext {
+  log: EventLog;
+  /**
+   * Consumer groups this process has seen (configured principals, claims, subscriptions):
+   * the `events://{group}` URIs whose subscribers are told about new events.
+   */
+  knownGroups: Set<string>;
+  /** What `events/poll` suggests as the wait before the next poll when caught up. */
+  nextPollMs: number;
+}

@@ -1,0 +1,63 @@
+import { type McpServer, ProtocolError, ResourceTemplate } from '@modelcontextprotocol/server';
+import { ownedGroup } from './access.js';
+import type { RelayContext } from './relay-context.js';
+
+const GROUP_URI = /^events:\/\/([^/?#]+(?:\/[^?#]+)?)$/;
+
+export function groupUri(group: string): string {
+  return `events://${group}`;
+}
+
+/** The group an `events://` URI names, or undefined for any other URI. */
+export function groupOfUri(uri: string): string | undefined {
+  const match = GROUP_URI.exec(uri);
+  return match ? decodeURIComponent(match[1]!) : undefined;
+}
+
+/**
+ * `events://{group}`: a consumer group's pending queue. Reading peeks (leases nothing);
+ * subscribing yields `notifications/resources/updated` whenever new events are committed.
+ */
+export function registerResources(server: McpServer, principal: string, context: RelayContext): void {
+  server.registerResource(
+    'pending-events',
+    new ResourceTemplate('events://{group}', {
+      list: async () => ({
+        resources: [{ uri: groupUri(principal), name: `pending events of ${principal}`, mimeType: 'application/json' }],
+      }),
+    }),
+    {
+      title: 'Pending events of a consumer group',
+      description: 'What check_pending_events would return next, without leasing it, plus the group counts. Subscribe to hear about new events.',
+      mimeType: 'application/json',
+    },
+    async (uri, variables) => {
+      const group = ownedGroup(principal, decodeURIComponent(String(variables.group)));
+      context.knownGroups.add(group);
+      const [counts, next] = await Promise.all([context.log.pending(group), context.log.peek(group, { limit: 10 })]);
+      const body = { group, ...counts, next };
+      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(body) }] };
+    },
+  );
+}
+
+/**
+ * `resources/subscribe` and `resources/unsubscribe` for a legacy session: the SDK leaves
+ * them to the server. (The 2026 revision replaces them with `subscriptions/listen`.)
+ */
+export function registerLegacySubscriptions(server: McpServer, principal: string, subscriptions: Set<string>, context: RelayContext): void {
+  const check = (uri: string): string => {
+    const group = groupOfUri(uri);
+    if (group === undefined) throw new ProtocolError(-32002, `no subscribable resource ${uri}`, { uri });
+    return ownedGroup(principal, group);
+  };
+  server.server.setRequestHandler('resources/subscribe', async (request) => {
+    context.knownGroups.add(check(request.params.uri));
+    subscriptions.add(request.params.uri);
+    return {};
+  });
+  server.server.setRequestHandler('resources/unsubscribe', async (request) => {
+    subscriptions.delete(request.params.uri);
+    return {};
+  });
+}

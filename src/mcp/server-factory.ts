@@ -1,0 +1,37 @@
+import { McpServer, type ServerCapabilities, type ServerContext } from '@modelcontextprotocol/server';
+import { registerEventMethods } from './events-methods.js';
+import type { RelayContext } from './relay-context.js';
+import { registerLegacySubscriptions, registerResources } from './resources.js';
+import { registerTools } from './tools.js';
+
+/** The Events draft's capability; mirrored under `experimental` because SDK clients drop unknown top-level keys. */
+const EVENTS_CAPABILITY = { listChanged: true };
+
+export const SERVER_CAPABILITIES = {
+  tools: {},
+  resources: { subscribe: true, listChanged: true },
+  events: EVENTS_CAPABILITY,
+  experimental: { events: EVENTS_CAPABILITY },
+} as unknown as ServerCapabilities;
+
+const INSTRUCTIONS = `This server relays customer events (failed payments, shipments and delays, support tickets) as they happen.
+If you can receive pushed events, declare the "events" capability and use events/stream; otherwise call check_pending_events at the start of every turn and ack_event for each event you handled.`;
+
+export interface RelayServerSession {
+  era: 'legacy' | 'modern';
+  principal: string;
+  /** What the client declared: from `initialize` (legacy) or the request's `_meta` (modern). */
+  clientCapabilities(ctx: ServerContext): Record<string, unknown> | undefined;
+  /** Legacy sessions: the resource URIs subscribed with `resources/subscribe`. */
+  subscriptions?: Set<string>;
+}
+
+/** The one server definition both eras are built from: tools, resources and Events methods are defined once. */
+export function createRelayServer(session: RelayServerSession, context: RelayContext): McpServer {
+  const server = new McpServer({ name: 'mcp-event-relay', version: '0.1.0' }, { capabilities: SERVER_CAPABILITIES, instructions: INSTRUCTIONS });
+  registerTools(server, session.principal, context);
+  registerResources(server, session.principal, context);
+  if (session.subscriptions) registerLegacySubscriptions(server, session.principal, session.subscriptions, context);
+  registerEventMethods(server, context, session.clientCapabilities);
+  return server;
+}

@@ -1,0 +1,35 @@
+import type { PushStream } from './push-stream.js';
+
+/** Open push streams by principal: the per-principal cap, and who to finish at shutdown. */
+export class StreamRegistry {
+  readonly #byPrincipal = new Map<string, Set<PushStream>>();
+
+  constructor(private readonly maxPerPrincipal: number) {}
+
+  hasRoom(principal: string): boolean {
+    return (this.#byPrincipal.get(principal)?.size ?? 0) < this.maxPerPrincipal;
+  }
+
+  add(principal: string, stream: PushStream): void {
+    const streams = this.#byPrincipal.get(principal) ?? new Set();
+    streams.add(stream);
+    this.#byPrincipal.set(principal, streams);
+  }
+
+  release(principal: string, stream: PushStream): void {
+    const streams = this.#byPrincipal.get(principal);
+    streams?.delete(stream);
+    if (streams?.size === 0) this.#byPrincipal.delete(principal);
+  }
+
+  get size(): number {
+    let total = 0;
+    for (const streams of this.#byPrincipal.values()) total += streams.size;
+    return total;
+  }
+
+  /** Ends every open stream with its final result. */
+  finishAll(): void {
+    for (const streams of [...this.#byPrincipal.values()]) for (const stream of [...streams]) stream.finish();
+  }
+}

@@ -1,0 +1,96 @@
+import type { ServerResponse } from 'node:http';
+import type { ProtocolError } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import { LOG_START } from '../events/ulid.js';
+import { filterFor } from './event-types.js';
+import { PushStream, type StreamEnd } from './push-stream.js';
+import type { RelayContext } from './relay-context.js';
+import type { StreamRegistry } from './stream-registry.js';
+import { errorResponse, invalidParams, tooManyStreams } from './wire-errors.js';
+
+export const streamParamsSchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    arguments: z.record(z.string(), z.unknown()).optional(),
+    cursor: z.string().max(64).nullable(),
+    maxAgeMs: z.number().int().min(1).optional(),
+  })
+  .passthrough();
+
+export type StreamParams = z.output<typeof streamParamsSchema>;
+
+export interface PushSettings {
+  heartbeatMs: number;
+  lifetimeMs: number;
+  bufferBytes: number;
+  maxStreamsPerPrincipal: number;
+}
+
+export interface OpenStream {
+  principal: string;
+  era: 'legacy' | 'modern';
+  requestId: string | number;
+  params: StreamParams;
+  idPrefix: string;
+  /** Where to start; `params.cursor` unless resuming from `Last-Event-ID`. */
+  after: string | null;
+  announce: boolean;
+  retryMs: number | undefined;
+  headers?: Record<string, string>;
+  onOpen?(stream: PushStream): void;
+  onEnd(reason: StreamEnd, cursor: string): void;
+}
+
+/** Answers a request this relay serves itself with a JSON-RPC error, as the SDK would. */
+export function sendError(res: ServerResponse, status: number, id: string | number | null, error: ProtocolError): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(errorResponse(id, error)));
+}
+
+export function parseStreamParams(params: unknown): StreamParams {
+  const parsed = streamParamsSchema.safeParse(params);
+  if (!parsed.success) throw invalidParams(`invalid events/stream params: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+/**
+ * Opens an `events/stream` response for either era: checks the subscription and the
+ * principal's stream cap, then hands the socket to a {@link PushStream}. Errors before the
+ * stream starts are answered as JSON-RPC errors on the same request.
+ */
+export async function openPushStream(res: ServerResponse, spec: OpenStream, context: RelayContext, registry: StreamRegistry, settings: PushSettings): Promise<void> {
+  let filter;
+  try {
+    filter = filterFor(spec.params.name, spec.params.arguments);
+  } catch (error) {
+    sendError(res, 200, spec.requestId, error as ProtocolError);
+    return;
+  }
+  const after = spec.after ?? (await context.log.head()) ?? LOG_START;
+  if (!registry.hasRoom(spec.principal)) {
+    sendError(res, 200, spec.requestId, tooManyStreams(settings.maxStreamsPerPrincipal));
+    return;
+  }
+  const stream = new PushStream(res, {
+    log: context.log,
+    filter,
+    name: spec.params.name,
+    requestId: spec.requestId,
+    idPrefix: spec.idPrefix,
+    after,
+    maxAgeMs: spec.params.maxAgeMs,
+    heartbeatMs: settings.heartbeatMs,
+    lifetimeMs: settings.lifetimeMs,
+    bufferBytes: settings.bufferBytes,
+    retryMs: spec.retryMs,
+    announce: spec.announce,
+    era: spec.era,
+    onEnd: (reason, cursor) => {
+      registry.release(spec.principal, stream);
+      spec.onEnd(reason, cursor);
+    },
+  });
+  registry.add(spec.principal, stream);
+  spec.onOpen?.(stream);
+  for (const [name, value] of Object.entries(spec.headers ?? {})) res.setHeader(name, value);
+  await stream.start();
+}
