@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ZodError } from 'zod';
@@ -6,7 +6,7 @@ import type { RelayConfig } from './config.js';
 import { ConfigError, isLoopbackHost, secretVariable } from './config.js';
 import { providerKinds } from './ingest/provider.js';
 import { WebhookReceiver } from './ingest/receiver.js';
-import { webhookRoute } from './ingest/webhook-route.js';
+import { createWebhookHandler, webhookSource } from './ingest/webhook-route.js';
 import { bearerAuth, OPEN_PRINCIPAL, originCheck } from './mcp/access.js';
 import { createMcpEndpoint, type McpEndpoint } from './mcp/mcp-endpoint.js';
 import type { RelayContext } from './mcp/relay-context.js';
@@ -59,6 +59,8 @@ function howToConfigure(config: RelayConfig): (source: string) => string {
 }
 
 export interface HttpParts {
+  /** The request listener: webhooks on plain node:http, everything else through `app`. */
+  listener: RequestListener;
   app: express.Express;
   mcp: McpEndpoint;
   context: RelayContext;
@@ -67,6 +69,14 @@ export interface HttpParts {
 export function createHttpApp(log: EventLog, config: RelayConfig, logger: Logger): HttpParts {
   const app = express();
   app.disable('x-powered-by');
+  const ingest = createWebhookHandler({
+    log,
+    receivers: buildReceivers(config),
+    howToConfigure: howToConfigure(config),
+    maxBodyBytes: config.webhooks.maxBodyBytes,
+    now: Date.now,
+    logger,
+  });
   const principals = config.apiKeys.size > 0 ? [...config.apiKeys.values()] : [OPEN_PRINCIPAL];
   const context: RelayContext = { log, knownGroups: new Set(principals), nextPollMs: 5000 };
   const mcp = createMcpEndpoint(context, {
@@ -85,20 +95,15 @@ export function createHttpApp(log: EventLog, config: RelayConfig, logger: Logger
     mcp.handler,
   );
   app.use('/mcp', jsonParseError);
-  app.use(
-    webhookRoute({
-      log,
-      receivers: buildReceivers(config),
-      howToConfigure: howToConfigure(config),
-      maxBodyBytes: config.webhooks.maxBodyBytes,
-      now: Date.now,
-      logger,
-    }),
-  );
   app.get('/healthz', async (_req, res) => {
     res.json({ status: 'ok', store: log.kind, head: await log.head() });
   });
-  return { app, mcp, context };
+  const listener: RequestListener = (req, res) => {
+    const source = webhookSource(req);
+    if (source === undefined) app(req, res);
+    else void ingest(req, res, source);
+  };
+  return { listener, app, mcp, context };
 }
 
 /** A body that is not JSON gets JSON-RPC's parse error, not express's HTML page. */
@@ -118,8 +123,8 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
     throw error;
   }
   const stopResourceUpdates = await startResourceUpdates(parts.context, parts.mcp);
-  const app = parts.app;
-  const server = await listen(app, config.host, config.port).catch(async (error: unknown) => {
+
+  const server = await listen(parts.listener, config.host, config.port).catch(async (error: unknown) => {
     await log.close();
     throw error;
   });
@@ -150,8 +155,13 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
   };
 }
 
-function listen(app: express.Express, host: string, port: number): Promise<Server> {
+function listen(listener: RequestListener, host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
+    const server = createServer(listener);
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
   });
 }

@@ -1,5 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import express from 'express';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { EventLog } from '../log/event-log.js';
 import { LogError } from '../log/log-error.js';
 import type { Logger } from '../observe/logger.js';
@@ -39,20 +38,31 @@ function flatHeaders(headers: IncomingHttpHeaders): Record<string, string | unde
  * failure) and never 410 (Standard-Webhooks senders disable the endpoint on it). Error
  * bodies carry a reason code and a sentence; never a secret, a header value or the payload.
  */
-export function webhookRoute(options: WebhookRouteOptions): express.Router {
-  const router = express.Router();
-  router.post('/webhooks/:source', async (req, res) => {
-    const source = req.params.source;
+export function createWebhookHandler(options: WebhookRouteOptions): (req: IncomingMessage, res: ServerResponse, source: string) => Promise<void> {
+  return async (req, res, source) => {
     const outcome = await handle(source, req, options);
-    if (outcome.status === 413) res.set('Connection', 'close');
-    res.status(outcome.status).json(outcome.body);
+    const body = JSON.stringify(outcome.body);
+    const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) };
+    if (outcome.status === 413) headers.connection = 'close';
+    res.writeHead(outcome.status, headers).end(body);
     const result = outcome.body.error ?? (outcome.body.duplicate ? 'duplicate' : 'accepted');
     options.logger.info({ source: source.slice(0, 64), status: outcome.status, outcome: result, id: outcome.body.id }, 'webhook');
-  });
-  return router;
+  };
 }
 
-async function handle(source: string, req: express.Request, options: WebhookRouteOptions): Promise<Outcome> {
+const WEBHOOK_PATH = /^\/webhooks\/([^/?#]+)\/?(?:[?#]|$)/;
+
+/**
+ * The source a `POST /webhooks/<source>` names, else undefined. Webhooks are served on
+ * plain `node:http`, ahead of the express app: the framework's per-request work was most
+ * of ingest's cost (see bench/README.md, ingest).
+ */
+export function webhookSource(req: IncomingMessage): string | undefined {
+  if (req.method !== 'POST') return undefined;
+  return WEBHOOK_PATH.exec(req.url ?? '')?.[1];
+}
+
+async function handle(source: string, req: IncomingMessage, options: WebhookRouteOptions): Promise<Outcome> {
   const receiver = options.receivers.get(source);
   if (!receiver) return refusal(404, 'unknown_source', options.howToConfigure(source));
   if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) {

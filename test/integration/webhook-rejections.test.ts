@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,7 +120,7 @@ describe('webhook commit failures', () => {
     const path = join(dir, 'relay.db');
     const log = new SqliteEventLog({ path, busyTimeoutMs: 20 });
     const config = loadConfig({ ...secretEnv, RELAY_STORE: 'memory' });
-    const server = createHttpApp(log, config, createLogger('silent')).app.listen(0, '127.0.0.1');
+    const server = createServer(createHttpApp(log, config, createLogger('silent')).listener).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/webhooks/stripe`;
     const blocker = new Database(path);
