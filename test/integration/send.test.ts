@@ -2,22 +2,10 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Relay } from '../../src/app.js';
-import type { SampleName } from '../../src/ingest/samples.js';
 import { sampleNames } from '../../src/ingest/samples.js';
 import { sendSample } from '../../src/ingest/send-sample.js';
-import { secretEnv, startTestRelay, testSecrets } from '../support/relay.js';
+import { routeOfSample, secretEnv, startTestRelay, testSecrets } from '../support/relay.js';
 
-const routeOf: Record<SampleName, keyof typeof testSecrets> = {
-  payment_failed: 'stripe',
-  payment_succeeded: 'stripe',
-  refund: 'stripe',
-  order_shipped: 'shopify',
-  order_delayed: 'shopify',
-  ticket_created: 'zendesk',
-  ticket_escalated: 'zendesk',
-  github_issue: 'github',
-  standard: 'standard',
-};
 
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../src/cli.ts'), ...args], {
@@ -39,7 +27,7 @@ describe('send', () => {
   afterAll(() => relay.close());
 
   for (const sample of sampleNames) {
-    const source = routeOf[sample];
+    const source = routeOfSample[sample];
     it(`signs the ${sample} sample as ${source} does, and its second delivery is a duplicate`, async () => {
       const send = () => sendSample({ url: relay.url, source, sample, secret: testSecrets[source], nowMs: Date.now() });
       const first = await send();

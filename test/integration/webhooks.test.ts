@@ -1,21 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Relay } from '../../src/app.js';
-import type { SampleName } from '../../src/ingest/samples.js';
-import { loadSample, sampleNames } from '../../src/ingest/samples.js';
-import { startTestRelay, testSecrets } from '../support/relay.js';
+import { loadSample, type SampleName, sampleNames } from '../../src/ingest/samples.js';
+import { routeOfSample, startTestRelay, testSecrets } from '../support/relay.js';
 import { oracleSign } from '../support/webhook-oracles.js';
 
-const routeOf: Record<SampleName, string> = {
-  payment_failed: 'stripe',
-  payment_succeeded: 'stripe',
-  refund: 'stripe',
-  order_shipped: 'shopify',
-  order_delayed: 'shopify',
-  ticket_created: 'zendesk',
-  ticket_escalated: 'zendesk',
-  github_issue: 'github',
-  standard: 'standard',
-};
 
 /** A sample signed now by the provider's official library, ready to POST. */
 async function signedSample(name: SampleName, secret?: string) {
@@ -44,12 +32,12 @@ describe('POST /webhooks/:source', () => {
     it(`commits the ${name} sample once and answers duplicate: true to its retry`, async () => {
       const { body, headers } = await signedSample(name);
       const before = await relay.log.head();
-      const first = await post(relay, routeOf[name], body, headers);
+      const first = await post(relay, routeOfSample[name], body, headers);
       expect(first).toEqual({ status: 200, body: { received: true, id: expect.any(String), duplicate: false } });
-      const retry = await post(relay, routeOf[name], body, headers);
+      const retry = await post(relay, routeOfSample[name], body, headers);
       expect(retry).toEqual({ status: 200, body: { received: true, id: first.body.id, duplicate: true } });
       const { events } = await relay.log.read({ after: before });
-      expect(events.map((e) => [e.id, e.source])).toEqual([[first.body.id, routeOf[name]]]);
+      expect(events.map((e) => [e.id, e.source])).toEqual([[first.body.id, routeOfSample[name]]]);
     });
   }
 
