@@ -14,7 +14,7 @@ const MAX_LONG_POLL_MS = 60_000;
 export const pollParamsSchema = z.object({
   name: z.string().min(1).max(200),
   arguments: z.record(z.string(), z.unknown()).optional(),
-  cursor: z.string().max(64).nullable(),
+  cursor: z.string().max(64).nullable().default(null),
   maxEvents: z.number().int().min(1).max(1000).default(100),
   maxAgeMs: z.number().int().min(1).optional(),
   timeoutMs: z.number().int().min(0).max(MAX_LONG_POLL_MS).default(0),

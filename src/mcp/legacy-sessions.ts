@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
-import { isInitializeRequest, type McpServer, ProtocolError } from '@modelcontextprotocol/server';
+import { isInitializeRequest, type McpServer, ProtocolError, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import { isUlid, LOG_START } from '../events/ulid.js';
 import { principalOf } from './access.js';
 import { declaresEvents } from './client-capabilities.js';
@@ -42,6 +42,11 @@ function isRequest(body: unknown, method: string): body is JsonRpcRequest {
   return typeof body === 'object' && body !== null && (body as { method?: unknown }).method === method && 'id' in body;
 }
 
+function isCancellation(body: unknown): body is { params: { requestId: string | number } } {
+  const params = (body as { method?: unknown; params?: { requestId?: unknown } } | null)?.params;
+  return (body as { method?: unknown } | null)?.method === 'notifications/cancelled' && (typeof params?.requestId === 'string' || typeof params?.requestId === 'number');
+}
+
 function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }));
 }
@@ -77,10 +82,17 @@ export class LegacySessions {
       const session = this.#sessions.get(sessionId);
       if (!session) return jsonRpcError(res, 404, -32001, 'Session not found');
       if (session.principal !== principal) return jsonRpcError(res, 403, -32001, 'the session belongs to another principal');
+      // 2025-11-25 transports, "Protocol Version Header": an unsupported version is 400. The SDK
+      // transport checks the requests it serves; push streams and their resumes are served here.
+      const version = req.headers['mcp-protocol-version'];
+      if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+        return jsonRpcError(res, 400, -32000, `Bad Request: Unsupported protocol version: ${version} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`);
+      }
       const lastEventId = req.headers['last-event-id'];
       const resume = req.method === 'GET' && typeof lastEventId === 'string' ? PUSH_EVENT_ID.exec(lastEventId) : null;
       if (resume) return this.#resume(session, sessionId, resume[1]!, resume[2]!, res);
       if (req.method === 'POST' && isRequest(body, 'events/stream')) return this.#stream(session, sessionId, body, res);
+      if (req.method === 'POST' && isCancellation(body)) this.#cancel(session, body.params.requestId);
       return session.transport.handleRequest(req, res, body);
     }
     if (req.method === 'POST' && isInitializeRequest(body)) return this.#open(req, res, body, principal);
@@ -167,6 +179,16 @@ export class LegacySessions {
       this.registry,
       this.settings,
     );
+  }
+
+  /** `notifications/cancelled` for a push stream: it ends without a result, as cancellation asks. */
+  #cancel(session: LegacySession, requestId: string | number): void {
+    for (const [tag, record] of session.streams) {
+      if (record.requestId !== requestId) continue;
+      session.streams.delete(tag);
+      clearTimeout(record.expiry);
+      record.live?.disconnect();
+    }
   }
 
   #forget(sessionId: string): void {

@@ -4,6 +4,7 @@ import { CLIENT_CAPABILITIES_META_KEY, classifyInboundRequest, createMcpHandler 
 import express from 'express';
 import type { Logger } from '../observe/logger.js';
 import { principalOf } from './access.js';
+import { groupOfUri } from './resources.js';
 import { LegacySessions } from './legacy-sessions.js';
 import { serveModernStream } from './modern-streams.js';
 import type { RelayContext } from './relay-context.js';
@@ -68,6 +69,9 @@ export function createMcpEndpoint(context: RelayContext, options: McpEndpointOpt
       if (route.kind === 'modern' && route.messageKind === 'request' && route.message.method === 'events/stream') {
         return await serveModernStream(req, res, route.message, context, registry, options);
       }
+      if (route.kind === 'modern' && route.messageKind === 'request' && route.message.method === 'subscriptions/listen') {
+        honourOwnGroupsOnly(route.message.params, principalOf(req.auth));
+      }
       return await modernNode(req, res, body);
     } catch (error) {
       options.logger.error({ err: error }, 'mcp endpoint failed');
@@ -92,6 +96,20 @@ export function createMcpEndpoint(context: RelayContext, options: McpEndpointOpt
       await modern.close();
     },
   };
+}
+
+/**
+ * The SDK's listen router accepts any URI in `resourceSubscriptions`; a principal must not
+ * hear about another principal's queue, so those URIs are dropped before it sees them. The
+ * acknowledgement then echoes only what is honoured, as the 2026-07-28 listen rules ask.
+ */
+function honourOwnGroupsOnly(params: unknown, principal: string): void {
+  const filter = (params as { notifications?: { resourceSubscriptions?: unknown } } | undefined)?.notifications;
+  if (!filter || !Array.isArray(filter.resourceSubscriptions)) return;
+  filter.resourceSubscriptions = filter.resourceSubscriptions.filter((uri: unknown) => {
+    const group = typeof uri === 'string' ? groupOfUri(uri) : undefined;
+    return group === undefined || group === principal || group.startsWith(`${principal}/`);
+  });
 }
 
 function internalError(res: ServerResponse): void {

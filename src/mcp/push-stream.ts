@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { SUBSCRIPTION_ID_META_KEY } from '@modelcontextprotocol/server';
 import type { Event } from '../events/event.js';
 import type { EventFilter } from '../events/filter.js';
+import { LOG_START } from '../events/ulid.js';
 import type { EventLog, Follower } from '../log/event-log.js';
 import { toOccurrence } from './event-types.js';
 import { youngEnough } from './events-methods.js';
@@ -89,17 +90,22 @@ export class PushStream {
     if (options.retryMs !== undefined) res.write(`id: ${options.idPrefix}${options.after}\nretry: ${options.retryMs}\ndata: \n\n`);
     try {
       let page = await options.log.read({ after: options.after, filter: options.filter, limit: BACKLOG_PAGE });
-      if (options.announce) this.#notify('notifications/events/active', `{"cursor":${JSON.stringify(options.after)},"truncated":${page.truncated}`);
+      // After a truncated cursor the stream starts before the oldest retained event.
+      const from = page.truncated ? LOG_START : options.after;
+      if (options.announce) this.#notify('notifications/events/active', `{"cursor":${JSON.stringify(from)},"truncated":${page.truncated}`);
       if (options.lifetimeMs > 0) {
         this.#rotation = setTimeout(() => (options.era === 'legacy' ? this.disconnect() : this.finish()), options.lifetimeMs);
       }
       this.#heartbeat = setInterval(() => this.#notify('notifications/events/heartbeat', `{"cursor":${JSON.stringify(this.#cursor)}`), options.heartbeatMs);
       for (;;) {
-        for (const event of page.events) this.#send(event);
+        for (const event of page.events) {
+          // The backlog is paced by the reader, not bounded: the relay can wait for it to drain.
+          this.#send(event, false);
+          if (res.writableNeedDrain) await this.#drained();
+          if (this.#ended) return;
+        }
         if (page.cursor !== null) this.#cursor = page.cursor;
         if (this.#ended || !page.hasMore) break;
-        if (res.writableNeedDrain) await new Promise((resolve) => res.once('drain', resolve));
-        if (this.#ended) return;
         page = await options.log.read({ after: this.#cursor, filter: options.filter, limit: BACKLOG_PAGE });
       }
       if (this.#ended) return;
@@ -127,8 +133,30 @@ export class PushStream {
     this.res.end();
   }
 
-  #send(event: Event): void {
+  #drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.res.off('drain', done);
+        this.res.off('close', done);
+        resolve();
+      };
+      this.res.on('drain', done);
+      this.res.on('close', done);
+    });
+  }
+
+  /**
+   * Writes one event frame. A live one (`bounded`) first checks what earlier frames left
+   * unsent: Node counts a frame as unsent until the kernel has taken it, so checking after
+   * the write would drop a healthy reader for any frame larger than the bound.
+   */
+  #send(event: Event, bounded = true): void {
     if (this.#ended) return;
+    if (bounded && this.res.writableLength > this.options.bufferBytes) {
+      this.#end('overflow');
+      this.res.destroy();
+      return;
+    }
     this.#cursor = event.id;
     if (!youngEnough(event, this.options.maxAgeMs, Date.now())) return;
     const occurrence = toOccurrence(event, this.options.name);
@@ -136,10 +164,6 @@ export class PushStream {
       `{"eventId":${JSON.stringify(occurrence.eventId)},"name":${JSON.stringify(occurrence.name)},` +
       `"timestamp":${JSON.stringify(occurrence.timestamp)},"data":${jsonOf(event)},"cursor":"${event.id}","_meta":${this.#meta}}`;
     this.res.write(`id: ${this.options.idPrefix}${event.id}\nevent: message\ndata: {"jsonrpc":"2.0","method":"notifications/events/event","params":${params}}\n\n`);
-    if (this.res.writableLength > this.options.bufferBytes) {
-      this.#end('overflow');
-      this.res.destroy();
-    }
   }
 
   /** A notification frame; `openParams` is the params object without its closing brace. */

@@ -1,4 +1,4 @@
-import { type McpServer, ProtocolError, ResourceTemplate } from '@modelcontextprotocol/server';
+import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
 import { ownedGroup } from './access.js';
 import type { RelayContext } from './relay-context.js';
 
@@ -44,15 +44,14 @@ export function registerResources(server: McpServer, principal: string, context:
 /**
  * `resources/subscribe` and `resources/unsubscribe` for a legacy session: the SDK leaves
  * them to the server. (The 2026 revision replaces them with `subscriptions/listen`.)
+ * Any URI is accepted and remembered, as the modern `resourceSubscriptions` filter accepts
+ * any URI; only `events://{group}` URIs ever change, and another principal's group is
+ * refused. (The conformance scenario resources-subscribe subscribes to a URI of its own.)
  */
 export function registerLegacySubscriptions(server: McpServer, principal: string, subscriptions: Set<string>, context: RelayContext): void {
-  const check = (uri: string): string => {
-    const group = groupOfUri(uri);
-    if (group === undefined) throw new ProtocolError(-32002, `no subscribable resource ${uri}`, { uri });
-    return ownedGroup(principal, group);
-  };
   server.server.setRequestHandler('resources/subscribe', async (request) => {
-    context.knownGroups.add(check(request.params.uri));
+    const group = groupOfUri(request.params.uri);
+    if (group !== undefined) context.knownGroups.add(ownedGroup(principal, group));
     subscriptions.add(request.params.uri);
     return {};
   });

@@ -12,7 +12,7 @@ export const streamParamsSchema = z
   .object({
     name: z.string().min(1).max(200),
     arguments: z.record(z.string(), z.unknown()).optional(),
-    cursor: z.string().max(64).nullable(),
+    cursor: z.string().max(64).nullable().default(null),
     maxAgeMs: z.number().int().min(1).optional(),
   })
   .passthrough();
