@@ -33,7 +33,7 @@ export async function serveModernStream(
   const meta = message.params?._meta ?? {};
   const claimed = meta[PROTOCOL_VERSION_META_KEY];
   const header = req.headers['mcp-protocol-version'];
-  if (header === undefined) return headerError(res, message.id, -32020, 'the required MCP-Protocol-Version header is absent', { mismatch: { header: null, body: claimed } });
+  if (header === undefined) return headerError(res, message.id, -32020, 'the required MCP-Protocol-Version header is absent', { mismatch: { header: '(missing)', body: claimed } });
   if (header !== claimed) return headerError(res, message.id, -32020, 'MCP-Protocol-Version does not match the _meta protocol version', { mismatch: { header, body: claimed } });
   if (typeof claimed !== 'string' || !MODERN_VERSIONS.includes(claimed)) {
     return headerError(res, message.id, -32022, `Unsupported protocol version: ${String(claimed)}`, { supported: MODERN_VERSIONS, requested: claimed });

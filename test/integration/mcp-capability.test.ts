@@ -1,0 +1,127 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { Relay } from '../../src/app.js';
+import {
+  connectLegacyAgent,
+  connectModernAgent,
+  type Inbox,
+  ingest,
+  modernPost,
+  rawLegacySession,
+  readRpc,
+  type Received,
+  startMcpRelay,
+  toolOutcome,
+} from '../support/mcp-clients.js';
+
+/** What the tests need from an agent of either era that did not declare `events`. */
+interface PollingAgent {
+  request(method: string, params: Record<string, unknown>): Promise<unknown>;
+  callTool(name: string, args: Record<string, unknown>): Promise<ReturnType<typeof toolOutcome>>;
+  /** Subscribes to `uri` the way its era does: `resources/subscribe`, or `subscriptions/listen`. */
+  subscribe(uri: string): Promise<void>;
+  notifications: Inbox<Received>;
+  close(): Promise<void>;
+}
+
+const eras: { era: string; connect(relay: Relay): Promise<PollingAgent> }[] = [
+  {
+    era: 'a 2025-11-25 client (v1 SDK)',
+    async connect(relay) {
+      const agent = await connectLegacyAgent(relay, { events: false });
+      return {
+        request: (method, params) => agent.client.request({ method, params }, z.object({}).passthrough()),
+        callTool: (name, args) => agent.client.callTool({ name, arguments: args }).then(toolOutcome),
+        subscribe: (uri) => agent.client.subscribeResource({ uri }).then(() => undefined),
+        notifications: agent.notifications,
+        close: agent.close,
+      };
+    },
+  },
+  {
+    era: 'a 2026-07-28 client (v2 SDK)',
+    async connect(relay) {
+      const agent = await connectModernAgent(relay, { events: false });
+      return {
+        request: (method, params) => agent.client.request({ method, params } as never, z.looseObject({})),
+        callTool: (name, args) => agent.client.callTool({ name, arguments: args }).then(toolOutcome),
+        subscribe: (uri) => agent.client.listen({ resourceSubscriptions: [uri] } as never).then(() => undefined),
+        notifications: agent.notifications,
+        close: agent.close,
+      };
+    },
+  },
+];
+
+for (const { era, connect } of eras) {
+  describe(`${era} that did not declare the events capability`, () => {
+    let relay: Relay;
+    let agent: PollingAgent;
+    beforeEach(async () => {
+      relay = await startMcpRelay();
+      agent = await connect(relay);
+    });
+    afterEach(async () => {
+      await agent.close();
+      await relay.close();
+    });
+
+    for (const [method, params] of [
+      ['events/list', {}],
+      ['events/poll', { name: 'cx_events', cursor: null }],
+      ['events/stream', { name: 'cx_events', cursor: null }],
+    ] as const) {
+      it(`is refused ${method} with -32014 whose data names the missing capability`, async () => {
+        await expect(agent.request(method, params)).rejects.toMatchObject({
+          code: -32014,
+          message: expect.stringContaining('events'),
+          data: { feature: 'events', missingCapability: 'events' },
+        });
+      });
+    }
+
+    it('leases and acknowledges events with the polling tools all the same', async () => {
+      const id = await ingest(relay);
+      const pending = await agent.callTool('check_pending_events', {});
+      expect(pending.isError).toBe(false);
+      expect(pending.body.events.map((e: { id: string }) => e.id)).toEqual([id]);
+      expect(await agent.callTool('ack_event', { eventId: id })).toEqual({ isError: false, body: { acknowledged: true, count: 1 } });
+    });
+
+    it('receives no event notifications, only the resources/updated it subscribed to', async () => {
+      await agent.subscribe('events://alice');
+      await expect(agent.request('events/stream', { name: 'cx_events', cursor: null })).rejects.toMatchObject({ code: -32014 });
+      await ingest(relay);
+      await agent.notifications.until((n) => n.some((x) => x.method === 'notifications/resources/updated'), 'resources/updated');
+      expect(agent.notifications.items.filter((n) => n.method.startsWith('notifications/events/'))).toEqual([]);
+    });
+  });
+}
+
+describe('opting in to events', () => {
+  let relay: Relay;
+  beforeEach(async () => {
+    relay = await startMcpRelay();
+  });
+  afterEach(() => relay.close());
+
+  for (const capabilities of [{ events: {} }, { experimental: { events: {} } }]) {
+    it(`accepts ${JSON.stringify(capabilities)} in a modern request's clientCapabilities`, async () => {
+      const answer = await readRpc(await modernPost(relay, 'events/poll', { name: 'cx_events', cursor: null }, { capabilities }));
+      expect(answer.error).toBeUndefined();
+      expect(answer.result).toMatchObject({ events: [], truncated: false });
+    });
+
+    it(`accepts ${JSON.stringify(capabilities)} in a legacy initialize`, async () => {
+      const session = await rawLegacySession(relay, { capabilities });
+      const answer = await readRpc(await session.post({ id: 3, method: 'events/poll', params: { name: 'cx_events', cursor: null } }));
+      expect(answer.error).toBeUndefined();
+      expect(answer.result).toMatchObject({ events: [], truncated: false });
+    });
+  }
+
+  it('judges each modern request by its own clientCapabilities', async () => {
+    expect((await readRpc(await modernPost(relay, 'events/list', {}, { capabilities: { events: {} } }))).result?.events).toEqual(expect.any(Array));
+    expect((await readRpc(await modernPost(relay, 'events/list', {}, { capabilities: {} }))).error).toMatchObject({ code: -32014, data: { feature: 'events' } });
+  });
+});
