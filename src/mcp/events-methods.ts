@@ -1,11 +1,10 @@
 import { type McpServer, type ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import type { Event } from '../events/event.js';
 import type { EventFilter } from '../events/filter.js';
-import { LOG_START, ulidTime } from '../events/ulid.js';
+import { LOG_START } from '../events/ulid.js';
 import type { EventLog } from '../log/event-log.js';
 import { declaresEvents } from './client-capabilities.js';
-import { eventTypeDescriptors, filterFor, toOccurrence } from './event-types.js';
+import { eventTypeDescriptors, filterFor, toOccurrence, youngEnough } from './event-types.js';
 import type { RelayContext } from './relay-context.js';
 import { missingEventsCapability } from './wire-errors.js';
 
@@ -33,11 +32,6 @@ function waitForEvent(log: EventLog, cursor: string, filter: EventFilter, timeou
     const follower = log.follow({ after: cursor, filter }, { onEvent: done, onError: done });
     signal.addEventListener('abort', done);
   });
-}
-
-/** Whether an event is younger than `maxAgeMs`, by the time its id was minted (commit time). */
-export function youngEnough(event: Event, maxAgeMs: number | undefined, now: number): boolean {
-  return maxAgeMs === undefined || ulidTime(event.id) >= now - maxAgeMs;
 }
 
 /**

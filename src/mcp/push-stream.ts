@@ -4,8 +4,7 @@ import type { Event } from '../events/event.js';
 import type { EventFilter } from '../events/filter.js';
 import { LOG_START } from '../events/ulid.js';
 import type { EventLog, Follower } from '../log/event-log.js';
-import { toOccurrence } from './event-types.js';
-import { youngEnough } from './events-methods.js';
+import { toOccurrence, youngEnough } from './event-types.js';
 
 export type StreamEnd = 'finished' | 'disconnected' | 'overflow' | 'failed';
 
