@@ -23,8 +23,6 @@ const PAGE = 1000;
 const BATCH = 1000;
 const WARMUP: Budget = { maxOps: 300, maxMs: 300 };
 
-type Synchronous = 'full' | 'normal';
-
 interface Settings {
   /** Per measurement, summed over its rounds. */
   budget: Budget;
