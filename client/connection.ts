@@ -1,0 +1,72 @@
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { z } from 'zod';
+import { EventClientError } from './subscription-error.js';
+
+/** Longest timer Node allows; liveness of long requests is watched by the caller instead. */
+export const NO_TIMEOUT_MS = 2_147_483_647;
+
+const clientInfo = { name: 'mcp-event-relay-client', version: '0.1.0' };
+const anyResult = z.looseObject({});
+
+export interface ConnectOptions {
+  url: string | URL;
+  token?: string;
+  fetch?: typeof fetch;
+}
+
+/**
+ * An MCP client for one subscription. Version negotiation `auto` tries 2026-07-28
+ * (`server/discover`) first and falls back to a 2025-11-25 `initialize`. The Events opt-in is
+ * declared both as `events` (the relay's draft capability) and `experimental.events`
+ * (which survives SDKs that drop unknown top-level keys).
+ */
+export async function connectMcp(options: ConnectOptions): Promise<Client> {
+  const client = new Client(clientInfo, {
+    versionNegotiation: { mode: 'auto' },
+    capabilities: { events: {}, experimental: { events: {} } } as never,
+  });
+  const transport = new StreamableHTTPClientTransport(new URL(options.url), {
+    requestInit: { headers: options.token ? { Authorization: `Bearer ${options.token}` } : {} },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  await client.connect(transport);
+  return client;
+}
+
+/** A request for a method the SDK does not know (the Events extension). */
+export function customRequest(
+  client: Client,
+  method: string,
+  params: Record<string, unknown>,
+  options: { signal: AbortSignal; timeout?: number },
+): Promise<Record<string, unknown>> {
+  return client.request({ method, params } as never, anyResult, { timeout: options.timeout ?? NO_TIMEOUT_MS, signal: options.signal }) as Promise<
+    Record<string, unknown>
+  >;
+}
+
+/** Whether the server advertised the Events capability (top level, or under `experimental`). */
+export function serverHasEvents(client: Client): boolean {
+  const capabilities = client.getServerCapabilities() as { events?: unknown; experimental?: { events?: unknown } } | undefined;
+  return Boolean(capabilities?.events ?? capabilities?.experimental?.events);
+}
+
+/**
+ * Errors a retry cannot cure: a refused request (bad arguments, unknown event name, a group
+ * of someone else, missing capability, unknown method) or refused credentials.
+ */
+const PERMANENT_CODES = new Set([-32602, -32601, -32011, -32012, -32014, 401, 403]);
+
+export function isPermanent(error: unknown): boolean {
+  if (error instanceof EventClientError) return error.permanent;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'number' && PERMANENT_CODES.has(code)) return true;
+  const status = (error as { status?: unknown } | undefined)?.status;
+  return status === 401 || status === 403;
+}
+
+/** Whether the server does not offer `events/*` to this client at all. */
+export function isUnsupported(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === -32601 || code === -32014;
+}

@@ -1,0 +1,12 @@
+/**
+ * mcp-event-relay/client: subscribe to a relay's events with one call, by push, long poll
+ * or the polling tools, with the same events in the same order whichever mode is used.
+ */
+export { createEventClient, type EventClient } from './event-client.js';
+export { modeFromEnv } from './env-mode.js';
+export type { Subscription } from './subscription.js';
+export type { BackoffOptions, ClientMode, DeliveryMode, EventClientLogger, EventClientOptions, EventFilter, SubscribeOptions } from './options.js';
+export { type CursorStore, memoryCursorStore } from './cursor-store.js';
+export { fileCursorStore } from './file-cursor-store.js';
+export { EventClientError, type EventClientErrorCode, type SubscriptionError } from './subscription-error.js';
+export type { Event } from '../src/events/event.js';

@@ -1,0 +1,69 @@
+import type { Event } from '../src/events/event.js';
+import type { CursorStore } from './cursor-store.js';
+import type { SubscriptionError } from './subscription-error.js';
+
+/** How events reach the agent. `auto` picks the best the server offers: push, then poll, then tools. */
+export type DeliveryMode = 'push' | 'poll' | 'tools';
+export type ClientMode = DeliveryMode | 'auto';
+export const CLIENT_MODES: readonly ClientMode[] = ['auto', 'push', 'poll', 'tools'];
+
+/** Which events: exact values or globs (`payment.*`). Tools mode supports `types` only. */
+export interface EventFilter {
+  types?: string[];
+  sources?: string[];
+  subjects?: string[];
+}
+
+/** Where the client says what it is doing. The default is silent: a library does not write to the console. */
+export interface EventClientLogger {
+  info(message: string): void;
+}
+
+/** Exponential backoff with full jitter: attempt n waits a random time in [0, min(max, initial·2ⁿ)]. */
+export interface BackoffOptions {
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export interface EventClientOptions {
+  /** The relay's MCP endpoint, e.g. `http://127.0.0.1:8787/mcp`. */
+  url: string | URL;
+  /** Bearer token (`RELAY_API_KEYS`); omitted for an open relay. */
+  token?: string;
+  /** Default: {@link modeFromEnv} (`RELAY_CLIENT_MODE`, else `auto`). */
+  mode?: ClientMode;
+  /** Told once per subscription which mode it uses. Default: no output. */
+  logger?: EventClientLogger;
+  /** The fetch the MCP transport uses (proxies, tests). */
+  fetch?: typeof fetch;
+  /** Push: the server's heartbeat interval; a stream silent for twice this is dead. Default 15 000. */
+  heartbeatMs?: number;
+  /** Reconnection after a failed or dead connection. Default 250 ms doubling to 30 s. */
+  reconnect?: BackoffOptions;
+  /** Poll: how long one long poll waits on the server (max 60 000). Default 25 000. */
+  pollTimeoutMs?: number;
+  /** Tools: pause between empty `check_pending_events` calls. Default 1 000. */
+  toolsIntervalMs?: number;
+}
+
+export interface SubscribeOptions {
+  filter?: EventFilter;
+  /** Awaited one event at a time, in log order; the event counts as handled when it resolves. */
+  onEvent: (event: Event) => Promise<void> | void;
+  /** Failures that do not stop the subscription (and the one that does, kind `fatal`). */
+  onError?: (error: SubscriptionError) => void;
+  /** Resume after this cursor (push, poll). Default: the stored cursor, else from now. */
+  cursor?: string;
+  /** Where the cursor is kept once an event is handled. Default: in memory. */
+  cursorStore?: CursorStore;
+  /** Tools: the consumer group. Default: the caller's principal. */
+  group?: string;
+  /** Tools: lease length asked for (1 000 – 3 600 000 ms); keep it above onEvent's worst case. */
+  leaseMs?: number;
+  /** A throwing onEvent is tried this many times in all before it is reported and skipped. Default 3. */
+  attempts?: number;
+  /** Backoff between those tries. Default 100 ms doubling to 5 s. */
+  retry?: BackoffOptions;
+  /** How many recent event ids are remembered to drop duplicates. Default 1 000. */
+  dedupWindow?: number;
+}

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import type { Event } from '../src/events/event.js';
+import { customRequest } from './connection.js';
+import { type Source, streamTarget } from './source.js';
+import { EventClientError } from './subscription-error.js';
+
+const activeParams = z.looseObject({ cursor: z.string().nullable().optional(), truncated: z.boolean().optional() });
+const eventParams = z.looseObject({ cursor: z.string(), data: z.looseObject({ id: z.string() }) });
+const heartbeatParams = z.looseObject({ cursor: z.string().nullable().optional() });
+
+/**
+ * Push: one `events/stream` from the saved cursor. Notifications arrive faster than
+ * onEvent may take them, so they queue and are handled one by one; a frame at or behind
+ * the last queued cursor (a replay, or a straggler of an earlier stream) is dropped. The
+ * stream counts as dead after twice the heartbeat interval without any frame. It ends
+ * normally when the relay sends its final result (rotation, shutdown); the caller then
+ * opens the next one from the cursor. Before returning, everything queued is handled, so
+ * the next stream starts exactly after it.
+ */
+export const pushSource: Source = async (context) => {
+  const { client, delivery, signal } = context;
+  const stream = new AbortController();
+  const stop = () => stream.abort(signal.reason);
+  signal.addEventListener('abort', stop, { once: true });
+
+  let queue: Promise<void> = Promise.resolve();
+  let failure: unknown;
+  let silent = false;
+  const requested = delivery.cursor;
+  let lastQueued = requested;
+  /** After `truncated`, the next cursor is accepted even if it sorts below the requested one. */
+  let acceptAny = false;
+
+  const enqueue = (work: () => Promise<void>) => {
+    queue = queue
+      .then(() => (signal.aborted || failure !== undefined ? undefined : work()))
+      .catch((error: unknown) => {
+        failure ??= error;
+        stream.abort(error);
+      });
+  };
+  const position = (cursor: string) => {
+    const force = acceptAny;
+    if (!force && lastQueued !== null && cursor <= lastQueued) return undefined;
+    acceptAny = false;
+    lastQueued = cursor;
+    return { force };
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  const watch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      silent = true;
+      stream.abort(new EventClientError('stream_silent', `no frame for ${2 * context.heartbeatMs} ms`));
+    }, 2 * context.heartbeatMs);
+  };
+
+  client.setNotificationHandler('notifications/events/active', { params: activeParams }, (params) => {
+    watch();
+    if (params.truncated) {
+      acceptAny = true;
+      // Reported with the cursor asked for, as in poll mode (the relay's `active` may name another).
+      context.report({ kind: 'truncated', cursor: requested });
+    } else if (params.cursor) {
+      // The head cursor of a `cursor: null` stream: saved so a restart resumes from here.
+      const cursor = params.cursor;
+      if (position(cursor)) enqueue(() => delivery.advance(cursor));
+    }
+    context.established();
+  });
+  client.setNotificationHandler('notifications/events/event', { params: eventParams }, (params) => {
+    watch();
+    const at = position(params.cursor);
+    if (!at) return;
+    enqueue(async () => {
+      await delivery.handle(params.data as unknown as Event);
+      await delivery.advance(params.cursor, at.force);
+    });
+  });
+  client.setNotificationHandler('notifications/events/heartbeat', { params: heartbeatParams }, (params) => {
+    watch();
+    // The heartbeat cursor moves past events that do not match the filter.
+    const cursor = params.cursor;
+    const at = cursor ? position(cursor) : undefined;
+    if (cursor && at) enqueue(() => delivery.advance(cursor, at.force));
+  });
+
+  watch();
+  try {
+    const result = await customRequest(client, 'events/stream', { ...streamTarget(context.filter), cursor: requested }, { signal: stream.signal });
+    const end = result.cursor;
+    if (typeof end === 'string' && !acceptAny) enqueue(() => delivery.advance(end));
+  } catch (error) {
+    if (signal.aborted) return;
+    if (failure === undefined && !silent) throw error;
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', stop);
+    stream.abort();
+    await queue;
+  }
+  if (signal.aborted) return;
+  if (failure !== undefined) throw failure;
+  if (silent) throw new EventClientError('stream_silent', `push stream silent for ${2 * context.heartbeatMs} ms; resuming from the cursor`);
+};

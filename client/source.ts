@@ -1,0 +1,39 @@
+import type { Client } from '@modelcontextprotocol/client';
+import type { Delivery } from './delivery.js';
+import type { DeliveryMode, EventFilter } from './options.js';
+import type { SubscriptionError } from './subscription-error.js';
+
+/** What one mode's loop gets for one connection. */
+export interface SourceContext {
+  client: Client;
+  delivery: Delivery;
+  filter: EventFilter;
+  group: string | undefined;
+  leaseMs: number | undefined;
+  heartbeatMs: number;
+  pollTimeoutMs: number;
+  toolsIntervalMs: number;
+  /** Aborted by unsubscribe: the loop returns quietly. */
+  signal: AbortSignal;
+  /** Called when the server has accepted the subscription (events from now on are seen). */
+  established(): void;
+  report(error: SubscriptionError): void;
+}
+
+/**
+ * One mode over one connection. Returns when the server ended the delivery normally
+ * (the caller starts it again from the cursor) or when stopped; throws when the
+ * connection failed (the caller reconnects with backoff).
+ */
+export type Source = (context: SourceContext) => Promise<void>;
+
+export type SourceTable = Record<DeliveryMode, Source>;
+
+/** The Events-extension type and arguments for a filter: `cx_events` filters by all three. */
+export function streamTarget(filter: EventFilter): { name: string; arguments: Record<string, string[]> } {
+  const args: Record<string, string[]> = {};
+  if (filter.types?.length) args.types = filter.types;
+  if (filter.sources?.length) args.sources = filter.sources;
+  if (filter.subjects?.length) args.subjects = filter.subjects;
+  return { name: 'cx_events', arguments: args };
+}

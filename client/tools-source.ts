@@ -1,0 +1,66 @@
+import type { Client } from '@modelcontextprotocol/client';
+import type { Event } from '../src/events/event.js';
+import { sleep } from './backoff.js';
+import type { Source } from './source.js';
+import { EventClientError } from './subscription-error.js';
+
+type Claimed = Event & { deliveryCount?: number; leaseExpiresAt?: number };
+
+/** Tool refusals a retry cannot cure. */
+const PERMANENT_TOOL_ERRORS = new Set(['forbidden', 'invalid_argument']);
+
+async function callTool(client: Client, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<Record<string, unknown>> {
+  const result = (await client.callTool({ name, arguments: args }, { signal })) as {
+    isError?: boolean;
+    content?: { type: string; text?: string }[];
+    structuredContent?: Record<string, unknown>;
+  };
+  const text = result.content?.find((c) => c.type === 'text')?.text;
+  const body = result.structuredContent ?? (text ? (JSON.parse(text) as Record<string, unknown>) : {});
+  if (!result.isError) return body;
+  const code = String(body.error ?? 'unknown');
+  throw new EventClientError('tool_error', `${name}: ${code}${body.message ? ` (${String(body.message)})` : ''}`, {
+    cause: body,
+    permanent: PERMANENT_TOOL_ERRORS.has(code),
+  });
+}
+
+/**
+ * Tools: the legacy polling tools, usable by any MCP client. `check_pending_events`
+ * leases the group's next events (oldest first); each is acknowledged with `ack_event`
+ * after onEvent. The resume point is the group's state on the relay, so the cursor store
+ * is not used. The relay filters by `types` only.
+ */
+export const toolsSource: Source = async (context) => {
+  const { client, delivery, signal } = context;
+  const group = context.group === undefined ? {} : { group: context.group };
+  try {
+    while (!signal.aborted) {
+      const claim = await callTool(
+        client,
+        'check_pending_events',
+        {
+          ...group,
+          limit: 10,
+          ...(context.filter.types?.length ? { types: context.filter.types } : {}),
+          ...(context.leaseMs === undefined ? {} : { leaseMs: context.leaseMs }),
+        },
+        signal,
+      );
+      context.established();
+      const events = ((claim.events ?? []) as Claimed[]).slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      for (const { deliveryCount: _count, leaseExpiresAt: _lease, ...event } of events) {
+        await delivery.handle(event);
+        try {
+          await callTool(client, 'ack_event', { ...group, eventId: event.id }, signal);
+        } catch (error) {
+          // The lease ran out and the event was acknowledged by another member: already done.
+          if (!(error instanceof EventClientError && (error.cause as { error?: unknown }).error === 'already_acked')) throw error;
+        }
+      }
+      if (events.length === 0) await sleep(context.toolsIntervalMs, signal);
+    }
+  } catch (error) {
+    if (!signal.aborted) throw error;
+  }
+};

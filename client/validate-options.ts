@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { CLIENT_MODES, type EventClientOptions, type SubscribeOptions } from './options.js';
+import { EventClientError } from './subscription-error.js';
+
+const positive = z.number().int().positive();
+const backoff = z.object({ initialDelayMs: positive.optional(), maxDelayMs: positive.optional() }).optional();
+const patterns = z.array(z.string().min(1)).optional();
+
+const clientSchema = z.object({
+  url: z.union([z.url(), z.instanceof(URL)]),
+  token: z.string().min(1).optional(),
+  mode: z.enum(CLIENT_MODES as [string, ...string[]]).optional(),
+  heartbeatMs: positive.optional(),
+  reconnect: backoff,
+  pollTimeoutMs: z.number().int().min(0).max(60_000).optional(),
+  toolsIntervalMs: positive.optional(),
+});
+
+const subscribeSchema = z.object({
+  filter: z.object({ types: patterns, sources: patterns, subjects: patterns }).optional(),
+  onEvent: z.custom<SubscribeOptions['onEvent']>((value) => typeof value === 'function', 'onEvent must be a function'),
+  cursor: z.string().min(1).max(64).optional(),
+  group: z.string().min(1).max(128).optional(),
+  leaseMs: z.number().int().min(1_000).max(3_600_000).optional(),
+  attempts: positive.optional(),
+  retry: backoff,
+  dedupWindow: positive.optional(),
+});
+
+function check(schema: z.ZodType, value: unknown, what: string): void {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new EventClientError('invalid_options', `${what}: ${z.prettifyError(parsed.error)}`, { permanent: true });
+}
+
+/** Refuses bad options when they are given, not when the first event arrives. */
+export function validateClientOptions(options: EventClientOptions): void {
+  check(clientSchema, options, 'createEventClient options');
+}
+
+export function validateSubscribeOptions(options: SubscribeOptions): void {
+  check(subscribeSchema, options, 'subscribe options');
+}
