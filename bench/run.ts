@@ -21,6 +21,10 @@ const benchmarks: Record<string, BenchmarkEntry> = {
     summary: 'verified + deduplicated + durable webhooks/s over loopback HTTP, vs bare node:http',
     load: () => import('./ingest.js'),
   },
+  modes: {
+    summary: 'requests, tool calls and webhook-to-onEvent latency per client mode over a support day (push, long poll, tools 1 s / 30 s)',
+    load: () => import('./modes.js'),
+  },
 };
 
 function usage(): string {
