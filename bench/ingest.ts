@@ -1,16 +1,14 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import autocannon, { type RawResult, type RequestParams } from 'autocannon';
+import autocannon, { type RawResult } from 'autocannon';
 import Database from 'better-sqlite3';
-import { signDelivery } from '../src/ingest/sign.js';
+import { Cursor, DeliveryPool, INGEST_SECRET } from './ingest-deliveries.js';
 import { describeMachine } from './machine.js';
-import { stripePaymentFailed } from './stripe-event.js';
+import { killServers, type ServerProcess, startServer } from './server-process.js';
 import { formatCount, formatRatio, formatSeconds, formatTable } from './table.js';
 
 /**
@@ -21,9 +19,7 @@ import { formatCount, formatRatio, formatSeconds, formatTable } from './table.js
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HOST = '127.0.0.1';
 const ROUTE = '/webhooks/stripe';
-const SECRET = 'whsec_bench_ingest';
 /** The relay only answers 200 once it has a body like this one. */
 const ACCEPTED = '"duplicate":false';
 const BARE_OK = '{"ok":true}';
@@ -31,8 +27,6 @@ const BARE_OK = '{"ok":true}';
 const SAMPLE_MS = 100;
 /** Rate the default pool is sized for: distinct deliveries per second of warm-up + timed run. */
 const POOL_RATE = 15_000;
-/** Signatures older than this are made again between slices; the relay accepts 300 s. */
-const RESIGN_AFTER_MS = 120_000;
 
 interface Settings {
   /** Timed seconds per server, split into `rounds` slices. */
@@ -62,13 +56,12 @@ interface Pinning {
 }
 
 /** Children still running, killed on Ctrl-C or exit whatever happens. */
-const live = new Set<ChildProcess>();
 
 export async function run(args: string[]): Promise<void> {
   const settings = parseSettings(args);
   const dir = mkdtempSync(join(os.tmpdir(), 'mcp-event-relay-bench-ingest-'));
   const cleanUp = () => {
-    for (const child of live) child.kill('SIGKILL');
+    killServers();
     rmSync(dir, { recursive: true, force: true });
   };
   const onSigint = () => {
@@ -76,7 +69,7 @@ export async function run(args: string[]): Promise<void> {
     process.exit(130);
   };
   const onExit = () => {
-    for (const child of live) child.kill('SIGKILL');
+    killServers();
   };
   process.once('SIGINT', onSigint);
   process.once('exit', onExit);
@@ -110,7 +103,7 @@ export async function run(args: string[]): Promise<void> {
 
     for (const spec of serverSpecs(dir, settings)) {
       console.error(`${spec.name}: starting`);
-      const server = await startServer(spec, pinning?.server);
+      const server = await startServer({ ...spec, cpu: pinning?.server });
       contenders.push({ spec, server, cursor: pool.cursor(), slices: [], usage: { server: 0, client: 0, wall: 0 } });
     }
     await pool.sign(Date.now());
@@ -194,7 +187,7 @@ function serverSpecs(dir: string, settings: Settings): ServerSpec[] {
         RELAY_SQLITE_SYNCHRONOUS: synchronous,
         // Per-webhook info lines would measure the logger.
         RELAY_LOG_LEVEL: 'warn',
-        STRIPE_WEBHOOK_SECRET: SECRET,
+        STRIPE_WEBHOOK_SECRET: INGEST_SECRET,
       },
       ...(sqlitePath ? { sqlitePath } : {}),
     };
@@ -210,124 +203,10 @@ function serverSpecs(dir: string, settings: Settings): ServerSpec[] {
   ];
 }
 
-/**
- * The requests, prepared before any timed run: the bodies once, and their signatures once with
- * a fresh timestamp (again only if a long run makes them 2 minutes old, well inside the relay's
- * 300 s tolerance), so building and signing never run in the client loop.
- */
-class DeliveryPool {
-  readonly size: number;
-  #bodies: Buffer[] = [];
-  #headers: Record<string, string>[] = [];
-  #signedAt = Number.NEGATIVE_INFINITY;
-
-  constructor(size: number) {
-    this.size = size;
-  }
-
-  async build(): Promise<void> {
-    this.#bodies = await mapInChunks(Array.from({ length: this.size }), deliveryBody);
-  }
-
-  get meanBytes(): number {
-    return this.#bodies.reduce((sum, body) => sum + body.length, 0) / this.size;
-  }
-
-  async sign(nowMs: number): Promise<void> {
-    this.#headers = await mapInChunks(this.#bodies, (body) => ({
-      ...signDelivery('stripe', body, { secret: SECRET, nowMs }),
-      // autocannon sets this key itself; setting it first keeps the objects unchanged.
-      'Content-Length': String(body.length),
-    }));
-    this.#signedAt = nowMs;
-  }
-
-  async signIfStale(nowMs: number): Promise<void> {
-    if (nowMs - this.#signedAt > RESIGN_AFTER_MS) await this.sign(nowMs);
-  }
-
-  delivery(i: number): Delivery {
-    return { headers: this.#headers[i % this.size]!, body: this.#bodies[i % this.size]! };
-  }
-
-  /** One server's walk through the pool: each server starts at the first delivery. */
-  cursor(): Cursor {
-    return new Cursor(this);
-  }
-}
-
-/**
- * `items.map(f)`, yielding to the event loop every 250 items (a few milliseconds). A Ctrl-C must find the
- * loop free: tsx kills this process with SIGKILL when its SIGINT is not handled within 30 ms,
- * and then nothing would stop the servers or delete the temporary files.
- */
-async function mapInChunks<T, U>(items: readonly T[], f: (item: T) => U): Promise<U[]> {
-  const out: U[] = [];
-  for (let i = 0; i < items.length; i++) {
-    out.push(f(items[i]!));
-    if (i % 250 === 249) await yieldToLoop();
-  }
-  return out;
-}
-
-interface Delivery {
-  headers: Record<string, string>;
-  body: Buffer;
-}
-
-class Cursor {
-  readonly #pool: DeliveryPool;
-  /** Deliveries handed out so far; past the pool's size they repeat. */
-  #next = 0;
-
-  constructor(pool: DeliveryPool) {
-    this.#pool = pool;
-  }
-
-  /** autocannon's `setupRequest`: the next delivery, for whichever connection asks. */
-  readonly setup = (request: RequestParams): RequestParams => {
-    const { headers, body } = this.#pool.delivery(this.#next++);
-    request.headers = headers;
-    request.body = body;
-    return request;
-  };
-
-  get handedOut(): number {
-    return this.#next;
-  }
-
-  /** True once a delivery has gone out twice, which a relay would rightly call a duplicate. */
-  get wrapped(): boolean {
-    return this.#next > this.#pool.size;
-  }
-}
-
-/**
- * A Stripe `payment_intent.payment_failed` as Stripe sends it: the log benchmark's event with
- * the payment intent fields a real one also carries, ~1 KB like the 6a baseline's body.
- */
-function deliveryBody(): Buffer {
-  const event = stripePaymentFailed();
-  const raw = event.raw as { id: string; data: { object: Record<string, unknown> } };
-  const object = raw.data.object;
-  const n = raw.id.slice(-8);
-  raw.data.object = {
-    ...object,
-    capture_method: 'automatic_async',
-    confirmation_method: 'automatic',
-    payment_method_types: ['card'],
-    latest_charge: `ch_${n}${String(object.id).slice(3, 11)}`,
-    description: `Subscription renewal, order ${String((object.metadata as { order_id: string }).order_id)}`,
-    receipt_email: `billing+${n}@example.com`,
-    statement_descriptor: 'ACME SUBSCRIPTION',
-  };
-  return Buffer.from(JSON.stringify(raw));
-}
-
 /** One server under measurement, with what it has been measured doing so far. */
 interface Contender {
   spec: ServerSpec;
-  server: RunningServer;
+  server: ServerProcess;
   cursor: Cursor;
   warmup?: RawResult;
   slices: RawResult[];
@@ -431,79 +310,6 @@ function summarize(contender: Contender, pool: DeliveryPool): Row {
     clientCpu: usage.client / usage.wall,
     checks,
   };
-}
-
-interface RunningServer {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-/**
- * Starts a server as `node <args>` from the repository root, on a port chosen here (the relay
- * logs its address at info level, which the benchmark turns off), and waits until it answers.
- */
-async function startServer(spec: ServerSpec, cpu: string | undefined): Promise<RunningServer> {
-  const port = await freePort();
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    // Nothing from the caller's relay configuration may change what is measured.
-    if (value === undefined || key.startsWith('RELAY_') || key.endsWith('_WEBHOOK_SECRET') || key === 'HOST' || key === 'PORT') continue;
-    env[key] = value;
-  }
-  Object.assign(env, spec.env, { HOST, PORT: String(port) });
-  const [command, args] = cpu === undefined ? [process.execPath, spec.args] : ['taskset', ['-c', cpu, process.execPath, ...spec.args]];
-  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(child);
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => live.delete(child));
-  const url = `http://${HOST}:${port}`;
-
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const killed = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(killed);
-  };
-
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`${spec.name} exited before listening (${child.exitCode ?? child.signalCode}):\n${output}`);
-    }
-    try {
-      const response = await fetch(`${url}/healthz`);
-      await response.arrayBuffer();
-      if (response.ok) break;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`${spec.name} did not answer on ${url} within 30 s:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { url, pid: child.pid!, stop };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, HOST, () => {
-      const address = probe.address();
-      const port = address !== null && typeof address === 'object' ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 async function resend(url: string, delivery: { headers: Record<string, string>; body: Buffer }): Promise<string> {
