@@ -31,6 +31,8 @@ async function callTool(client: Client, name: string, args: Record<string, unkno
  * after onEvent. The resume point is the group's state on the relay, so the cursor store
  * is not used. The relay filters by `types` only.
  */
+const ACK_TIMEOUT_MS = 30_000;
+
 export const toolsSource: Source = async (context) => {
   const { client, delivery, signal } = context;
   const group = context.group === undefined ? {} : { group: context.group };
@@ -50,9 +52,13 @@ export const toolsSource: Source = async (context) => {
       context.established();
       const events = ((claim.events ?? []) as Claimed[]).slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       for (const { deliveryCount: _count, leaseExpiresAt: _lease, ...event } of events) {
+        // After unsubscribe, events not yet handled stay leased and come back to the group.
+        if (signal.aborted) break;
         await delivery.handle(event);
         try {
-          await callTool(client, 'ack_event', { ...group, eventId: event.id }, signal);
+          // Not tied to unsubscribe: a handled event is acknowledged even when the
+          // subscription ends meanwhile, or it would be delivered again after its lease.
+          await callTool(client, 'ack_event', { ...group, eventId: event.id }, AbortSignal.timeout(ACK_TIMEOUT_MS));
         } catch (error) {
           // The lease ran out and the event was acknowledged by another member: already done.
           if (!(error instanceof EventClientError && (error.cause as { error?: unknown }).error === 'already_acked')) throw error;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, describeStore, loadConfig, secretVariable } from './config.js';
+import { type TailSettings, formatEvent, formatStart, formatSubscriptionError, tailSettings } from './cli/tail-format.js';
 import { isSampleName, sampleNames } from './ingest/samples.js';
 import { sendSample } from './ingest/send-sample.js';
 import { createLogger } from './observe/logger.js';
@@ -11,6 +12,12 @@ commands:
   serve [--host H] [--port P] [--store sqlite:<path>|memory]   run the relay
   send <source> <sample> [--url URL] [--secret S]               sign a sample delivery as its
         provider would and POST it to /webhooks/<source>; samples: ${sampleNames.join(', ')}
+
+  tail [--mode auto|push|poll|tools] [--types a,b] [--url URL] [--token T] [--json] [--group G]
+        print the relay's events live through the companion client, one line each (--json:
+        one JSON object per line); the mode and every reconnect go to stderr. The token
+        defaults to RELAY_TOKEN, the mode to RELAY_CLIENT_MODE (else auto); tools mode
+        acknowledges in the consumer group G (default: your principal's own group)
 
 Every option also reads from the environment (HOST, PORT, RELAY_STORE, …); see README.md.`;
 
@@ -52,15 +59,54 @@ async function send(argv: string[]): Promise<void> {
   const config = loadConfig(process.env);
   const secret = values.secret ?? config.webhooks.sources.find((s) => s.name === source)?.secrets[0];
   if (!secret) throw new UsageError(`no secret for "${source}": pass --secret or set ${secretVariable(source)}`);
-  const url = values.url ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  const url = values.url ?? localUrl();
   const result = await sendSample({ url, source, sample, secret, nowMs: Date.now() });
   console.log(`${result.status} ${typeof result.body === 'string' ? result.body : JSON.stringify(result.body)}`);
   if (result.status < 200 || result.status > 299) process.exitCode = 1;
 }
 
+/** The relay `send` and `tail` talk to by default: HOST and PORT. */
+function localUrl(): string {
+  const config = loadConfig(process.env);
+  return `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+}
+
+async function tail(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { url: { type: 'string' }, token: { type: 'string' }, mode: { type: 'string' }, types: { type: 'string' }, group: { type: 'string' }, json: { type: 'boolean' } },
+    allowPositionals: true,
+  });
+  if (positionals.length > 0) throw new UsageError('tail takes no positional arguments');
+  let settings: TailSettings;
+  try {
+    settings = tailSettings(values, process.env, values.url ?? localUrl());
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { createEventClient } = await import('../client/index.js');
+  const relay = createEventClient({ url: settings.url, token: settings.token, mode: settings.mode });
+  const sub = await relay.subscribe({
+    filter: settings.types ? { types: settings.types } : {},
+    ...(settings.group ? { group: settings.group } : {}),
+    onEvent: (event) => {
+      process.stdout.write(`${formatEvent(event, settings.json)}\n`);
+    },
+    onError: (error) => {
+      console.error(formatSubscriptionError(error));
+      if (error.kind === 'fatal') process.exitCode = 1;
+    },
+  });
+  console.error(formatStart(sub.mode, settings.url, settings.types));
+  const stop = () => void sub.unsubscribe().then(() => relay.close());
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await sub.closed;
+}
+
 class UsageError extends Error {}
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { serve, send };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { serve, send, tail };
 
 async function main(): Promise<void> {
   const [name, ...argv] = process.argv.slice(2);

@@ -1,0 +1,89 @@
+import { CLIENT_MODES, type ClientMode } from '../../client/options.js';
+import type { SubscriptionError } from '../../client/subscription-error.js';
+import type { Event } from '../events/event.js';
+
+/**
+ * What `mcp-event-relay tail` prints: one readable line per event, or one JSON object per
+ * line for pipes; and the status lines (mode, reconnects, errors) that go to stderr.
+ */
+
+export interface TailSettings {
+  url: string;
+  token: string | undefined;
+  mode: ClientMode | undefined;
+  types: string[] | undefined;
+  /** Tools mode: the consumer group tail acknowledges in (`<principal>/tail` keeps it apart from an agent's). */
+  group: string | undefined;
+  json: boolean;
+}
+
+export interface TailFlags {
+  url?: string;
+  token?: string;
+  mode?: string;
+  types?: string;
+  group?: string;
+  json?: boolean;
+}
+
+/**
+ * Flags first, then the environment: `RELAY_TOKEN` for the bearer token, `RELAY_CLIENT_MODE`
+ * (read by the client) for the mode. `defaultUrl` is the relay `send` would talk to (HOST/PORT).
+ * Throws a message for a mode it does not know.
+ */
+export function tailSettings(flags: TailFlags, env: NodeJS.ProcessEnv, defaultUrl: string): TailSettings {
+  if (flags.mode !== undefined && !(CLIENT_MODES as readonly string[]).includes(flags.mode)) {
+    throw new Error(`--mode must be one of ${CLIENT_MODES.join(', ')}`);
+  }
+  const types = flags.types
+    ?.split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  const base = (flags.url ?? defaultUrl).replace(/\/+$/, '');
+  return {
+    url: base.endsWith('/mcp') ? base : `${base}/mcp`,
+    token: flags.token ?? (env.RELAY_TOKEN || undefined),
+    mode: flags.mode as ClientMode | undefined,
+    types: types?.length ? types : undefined,
+    group: flags.group || undefined,
+    json: flags.json === true,
+  };
+}
+
+/** `2026-01-05T10:00:00.000Z  payment.failed  customer:cus_1  stripe  01J…`: time received, type, subject, source, id. */
+export function formatEventLine(event: Event): string {
+  return [event.receivedAt, event.type, event.subject ?? '-', event.source, event.id].join('  ');
+}
+
+/** The whole event as one line of JSON. */
+export function formatEventJson(event: Event): string {
+  return JSON.stringify(event);
+}
+
+export function formatEvent(event: Event, json: boolean): string {
+  return json ? formatEventJson(event) : formatEventLine(event);
+}
+
+function messageOf(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  return typeof cause === 'string' ? cause : JSON.stringify(cause);
+}
+
+/** One stderr line for something the subscription reported. */
+export function formatSubscriptionError(error: SubscriptionError): string {
+  switch (error.kind) {
+    case 'connection':
+      return `tail: connection lost (${messageOf(error.cause)}); reconnecting in ${error.delayMs} ms (attempt ${error.attempt})`;
+    case 'truncated':
+      return `tail: resume point ${error.cursor ?? '(none)'} is no longer retained; some events may be missing`;
+    case 'handler':
+      return `tail: could not print event ${error.event.id}: ${messageOf(error.cause)}`;
+    case 'fatal':
+      return `tail: subscription ended: ${messageOf(error.cause)}`;
+  }
+}
+
+/** The stderr line once the relay accepted the subscription. */
+export function formatStart(mode: string, url: string, types: string[] | undefined): string {
+  return `tail: ${mode} mode on ${url}${types ? ` (types: ${types.join(', ')})` : ''}`;
+}

@@ -1,0 +1,4 @@
+import { deliveryContract } from './contract.js';
+import { poll } from './modes.js';
+
+deliveryContract(poll);

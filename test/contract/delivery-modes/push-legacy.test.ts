@@ -1,0 +1,4 @@
+import { deliveryContract } from './contract.js';
+import { pushLegacy } from './modes.js';
+
+deliveryContract(pushLegacy);

@@ -1,0 +1,4 @@
+import { deliveryContract } from './contract.js';
+import { pushModern } from './modes.js';
+
+deliveryContract(pushModern);

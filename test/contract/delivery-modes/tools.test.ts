@@ -1,0 +1,4 @@
+import { deliveryContract } from './contract.js';
+import { tools } from './modes.js';
+
+deliveryContract(tools);
