@@ -15,10 +15,21 @@ import type { EventLog } from './log/event-log.js';
 import type { Logger } from './observe/logger.js';
 import { MemoryEventLog } from './log/memory.js';
 import { SqliteEventLog } from './log/sqlite.js';
+import type { CustomerMemory } from './memory/customer-memory.js';
+import { MemoryCustomerMemory } from './memory/memory.js';
+import { SqliteCustomerMemory } from './memory/sqlite.js';
+import { builtInHandlers } from './reactions/built-in-handlers.js';
+import { checkHandlers, type ReactionHandler } from './reactions/handler.js';
+import { loadHandlerModules } from './reactions/load-handlers.js';
+import { ReactionRunner } from './reactions/runner.js';
 
 /** A running relay: the composition root's product. */
 export interface Relay {
   readonly log: EventLog;
+  /** What the reactions know per customer; `onChange` announces every applied write. */
+  readonly memory: CustomerMemory;
+  /** The reactions (group `relay/reactions`) and their run counts; `null` unless `RELAY_REACTIONS=on`. */
+  readonly reactions: ReactionRunner | null;
   /** The bound address, e.g. `http://127.0.0.1:8787`. */
   readonly url: string;
   close(): Promise<void>;
@@ -28,6 +39,22 @@ export function openLog(config: RelayConfig): EventLog {
   const store = config.store;
   if (store.kind === 'memory') return new MemoryEventLog(config.log);
   return new SqliteEventLog({ path: store.path, synchronous: store.synchronous, ...config.log });
+}
+
+/** The customer memory on the log's backend; with SQLite, in the log's file (its own tables). */
+export function openMemory(config: RelayConfig): CustomerMemory {
+  const store = config.store;
+  if (store.kind === 'memory') return new MemoryCustomerMemory();
+  return new SqliteCustomerMemory({ path: store.path, synchronous: store.synchronous });
+}
+
+/** The built-in handlers, then the user's (`RELAY_HANDLERS`); a module that does not load stops the start. */
+async function reactionHandlers(config: RelayConfig): Promise<ReactionHandler[]> {
+  try {
+    return checkHandlers([...builtInHandlers(), ...(await loadHandlerModules(config.reactions.handlerModules))], 'RELAY_HANDLERS');
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }
 
 /** One receiver per configured source; a source whose secrets are unusable stops the start. */
@@ -66,7 +93,7 @@ export interface HttpParts {
   context: RelayContext;
 }
 
-export function createHttpApp(log: EventLog, config: RelayConfig, logger: Logger): HttpParts {
+export function createHttpApp(log: EventLog, memory: CustomerMemory, config: RelayConfig, logger: Logger): HttpParts {
   const app = express();
   app.disable('x-powered-by');
   const ingest = createWebhookHandler({
@@ -78,7 +105,7 @@ export function createHttpApp(log: EventLog, config: RelayConfig, logger: Logger
     logger,
   });
   const principals = config.apiKeys.size > 0 ? [...config.apiKeys.values()] : [OPEN_PRINCIPAL];
-  const context: RelayContext = { log, knownGroups: new Set(principals), nextPollMs: 5000 };
+  const context: RelayContext = { log, memory, knownGroups: new Set(principals), nextPollMs: 5000 };
   const mcp = createMcpEndpoint(context, {
     heartbeatMs: config.mcp.heartbeatMs,
     lifetimeMs: config.mcp.streamLifetimeMs,
@@ -115,16 +142,22 @@ const jsonParseError: express.ErrorRequestHandler = (error: { type?: string; sta
 /** Builds the backends, wires the parts, binds the HTTP server and starts retention. */
 export async function startRelay(config: RelayConfig, logger: Logger): Promise<Relay> {
   const log = openLog(config);
+  let memory: CustomerMemory | undefined;
   let parts: HttpParts;
+  let handlers: ReactionHandler[] = [];
   try {
-    parts = createHttpApp(log, config, logger);
+    memory = openMemory(config);
+    if (config.reactions.enabled) handlers = await reactionHandlers(config);
+    parts = createHttpApp(log, memory, config, logger);
   } catch (error) {
+    await memory?.close();
     await log.close();
     throw error;
   }
   const stopResourceUpdates = await startResourceUpdates(parts.context, parts.mcp);
 
   const server = await listen(parts.listener, config.host, config.port).catch(async (error: unknown) => {
+    await memory.close();
     await log.close();
     throw error;
   });
@@ -139,17 +172,26 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
   retention.unref();
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
+  const url = `http://${host}:${port}`;
+  const reactions = config.reactions.enabled
+    ? new ReactionRunner({ log, memory, handlers, publicUrl: config.reactions.publicUrl ?? url, leaseMs: config.reactions.leaseMs, logger })
+    : null;
+  await reactions?.start();
   return {
     log,
-    url: `http://${host}:${port}`,
+    memory,
+    reactions,
+    url,
     async close() {
       clearInterval(retention);
+      await reactions?.stop();
       stopResourceUpdates();
       await parts.mcp.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await memory.close();
       await log.close();
     },
   };

@@ -58,6 +58,16 @@ export interface RelayConfig {
     /** How often retention is applied. */
     intervalMs: number;
   };
+  reactions: {
+    /** Run the reactions (customer memory, derived events): `RELAY_REACTIONS=on`; off by default for now. */
+    enabled: boolean;
+    /** Base of links in derived events; `undefined`: the relay's bound address. */
+    publicUrl: string | undefined;
+    /** User handler modules (`RELAY_HANDLERS`, comma-separated paths). */
+    handlerModules: string[];
+    /** The reactions group's lease, also the delay before a failed reaction is retried. */
+    leaseMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -109,6 +119,12 @@ const envSchema = z.object({
   RELAY_STREAM_LIFETIME: duration.default(0),
   RELAY_WEBHOOK_TOLERANCE_S: intIn(1, 86_400).default(300),
   RELAY_MAX_BODY_BYTES: intIn(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  RELAY_REACTIONS: z.enum(['on', 'off']).default('off'),
+  RELAY_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://relay.example.com' })
+    .optional(),
+  RELAY_HANDLERS: z.string().default(''),
+  RELAY_REACTIONS_LEASE: duration.default(30_000),
 });
 
 const SOURCE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -198,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): RelayCo
   if (typeof store === 'string') throw new ConfigError(`RELAY_STORE=${JSON.stringify(e.RELAY_STORE)}: ${store}`);
   if (e.RELAY_LEASE < 1000 || e.RELAY_LEASE > 3_600_000) throw new ConfigError(`RELAY_LEASE: must be between 1s and 1h`);
   if (e.RELAY_DEDUP_WINDOW < 60_000) throw new ConfigError(`RELAY_DEDUP_WINDOW: must be at least 1m`);
+  if (e.RELAY_REACTIONS_LEASE < 1000 || e.RELAY_REACTIONS_LEASE > 3_600_000) throw new ConfigError('RELAY_REACTIONS_LEASE: must be between 1s and 1h');
   if (e.RELAY_HEARTBEAT < 100 || e.RELAY_HEARTBEAT > 30_000) throw new ConfigError('RELAY_HEARTBEAT: must be between 100ms and 30s');
   const apiKeys = parseApiKeys(e.RELAY_API_KEYS);
   if (apiKeys.size === 0 && !isLoopbackHost(e.HOST)) {
@@ -227,6 +244,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): RelayCo
       maxAgeMs: e.RELAY_RETENTION_MAX_AGE,
       maxEvents: e.RELAY_RETENTION_MAX_EVENTS,
       intervalMs: Math.max(1000, e.RELAY_RETENTION_INTERVAL),
+    },
+    reactions: {
+      enabled: e.RELAY_REACTIONS === 'on',
+      publicUrl: e.RELAY_PUBLIC_URL?.replace(/\/+$/, ''),
+      handlerModules: e.RELAY_HANDLERS.split(',').map((s) => s.trim()).filter(Boolean),
+      leaseMs: e.RELAY_REACTIONS_LEASE,
     },
   };
 }

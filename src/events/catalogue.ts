@@ -1,6 +1,6 @@
 /**
- * The normalized event types ingest maps provider deliveries onto. Everything else is kept
- * as `<source>.<provider type>`.
+ * The normalized event types: those ingest maps provider deliveries onto (everything else is
+ * kept as `<source>.<provider type>`), and those the relay's reactions derive.
  */
 export const catalogueTypes = [
   'payment.failed',
@@ -16,6 +16,10 @@ export const catalogueTypes = [
   'ticket.updated',
   'ticket.escalated',
   'ticket.solved',
+  // Derived by the relay's reactions (source `relay`, `data.causeId` names the cause).
+  'outreach.requested',
+  'handoff.requested',
+  'notification.requested',
 ] as const;
 
 export type CatalogueType = (typeof catalogueTypes)[number];

@@ -1,19 +1,29 @@
 import { LOG_START } from '../events/ulid.js';
 import type { McpEndpoint } from './mcp-endpoint.js';
 import type { RelayContext } from './relay-context.js';
-import { groupUri } from './resources.js';
+import { customerUri, groupUri } from './resources.js';
 
 /**
- * Tells `events://{group}` subscribers that new events were committed. A consumer group
- * takes every event, so each commit touches every known group; commits arriving in one
- * turn of the event loop are coalesced into one notification per group.
+ * Tells subscribers that their resources changed: `events://{group}` when events are
+ * committed (a consumer group takes every event, so each commit touches every known group),
+ * `customer://{id}/context` when the customer's memory changes. Changes arriving in one
+ * turn of the event loop are coalesced into one notification per URI.
  */
 export async function startResourceUpdates(context: RelayContext, endpoint: Pick<McpEndpoint, 'resourceUpdated'>): Promise<() => void> {
   let pending = false;
+  const customers = new Set<string>();
   const flush = () => {
     pending = false;
     for (const group of context.knownGroups) endpoint.resourceUpdated(groupUri(group));
   };
+  const flushCustomers = () => {
+    for (const customerId of customers) endpoint.resourceUpdated(customerUri(customerId));
+    customers.clear();
+  };
+  const stopMemory = context.memory.onChange(({ customerId }) => {
+    if (customers.size === 0) setImmediate(flushCustomers);
+    customers.add(customerId);
+  });
   const follower = context.log.follow(
     { after: (await context.log.head()) ?? LOG_START },
     {
@@ -24,5 +34,8 @@ export async function startResourceUpdates(context: RelayContext, endpoint: Pick
       },
     },
   );
-  return () => follower.stop();
+  return () => {
+    follower.stop();
+    stopMemory();
+  };
 }

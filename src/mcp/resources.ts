@@ -41,6 +41,27 @@ export function registerResources(server: McpServer, principal: string, context:
   );
 }
 
+export function customerUri(customerId: string): string {
+  return `customer://${encodeURIComponent(customerId)}/context`;
+}
+
+/** `customer://{customerId}/context`: what the reactions stored; subscribers hear of every change. */
+export function registerCustomerResources(server: McpServer, context: RelayContext): void {
+  server.registerResource(
+    'customer-context',
+    new ResourceTemplate('customer://{customerId}/context', { list: undefined }),
+    {
+      title: 'Customer context',
+      description: "What the relay knows about a customer before they call; subscribe to hear when it changes.",
+      mimeType: 'application/json',
+    },
+    async (uri, variables) => {
+      const customerContext = await context.memory.get(decodeURIComponent(String(variables.customerId)));
+      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(customerContext) }] };
+    },
+  );
+}
+
 /**
  * `resources/subscribe` and `resources/unsubscribe` for a legacy session: the SDK leaves
  * them to the server. (The 2026 revision replaces them with `subscriptions/listen`.)

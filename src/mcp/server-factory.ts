@@ -1,7 +1,7 @@
 import { McpServer, type ServerCapabilities, type ServerContext } from '@modelcontextprotocol/server';
 import { registerEventMethods } from './events-methods.js';
 import type { RelayContext } from './relay-context.js';
-import { registerLegacySubscriptions, registerResources } from './resources.js';
+import { registerCustomerResources, registerLegacySubscriptions, registerResources } from './resources.js';
 import { registerTools } from './tools.js';
 
 /** The Events draft's capability; mirrored under `experimental` because SDK clients drop unknown top-level keys. */
@@ -31,6 +31,7 @@ export function createRelayServer(session: RelayServerSession, context: RelayCon
   const server = new McpServer({ name: 'mcp-event-relay', version: '0.1.0' }, { capabilities: SERVER_CAPABILITIES, instructions: INSTRUCTIONS });
   registerTools(server, session.principal, context);
   registerResources(server, session.principal, context);
+  registerCustomerResources(server, context);
   if (session.subscriptions) registerLegacySubscriptions(server, session.principal, session.subscriptions, context);
   registerEventMethods(server, context, session.clientCapabilities);
   return server;

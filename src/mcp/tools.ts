@@ -70,6 +70,18 @@ export function registerTools(server: McpServer, principal: string, context: Rel
   );
 
   server.registerTool(
+    'get_customer_context',
+    {
+      title: 'Get customer context',
+      description:
+        'Call when a customer contacts you, or when an event names a customerId: returns what the relay already knows about that customer (payment status with a suggested action, order and shipment status, open escalations), each fact with the event that wrote it.',
+      inputSchema: z.object({ customerId: z.string().min(1).max(256).describe('The customer id as the events carry it, e.g. cus_123.') }),
+      outputSchema: z.object({ customerId: z.string(), facts: z.record(z.string(), z.looseObject({ value: z.unknown(), eventId: z.string(), occurredAt: z.string(), updatedAt: z.string() })) }),
+    },
+    async ({ customerId }) => result({ ...(await context.memory.get(customerId)) }),
+  );
+
+  server.registerTool(
     'ack_event',
     {
       title: 'Acknowledge events',

@@ -9,6 +9,7 @@ import { createHttpApp } from '../../src/app.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { loadSample } from '../../src/ingest/samples.js';
 import { SqliteEventLog } from '../../src/log/sqlite.js';
+import { MemoryCustomerMemory } from '../../src/memory/memory.js';
 import { createLogger } from '../../src/observe/logger.js';
 import { secretEnv, startTestRelay, testSecrets } from '../support/relay.js';
 import { oracleSign } from '../support/webhook-oracles.js';
@@ -120,7 +121,7 @@ describe('webhook commit failures', () => {
     const path = join(dir, 'relay.db');
     const log = new SqliteEventLog({ path, busyTimeoutMs: 20 });
     const config = loadConfig({ ...secretEnv, RELAY_STORE: 'memory' });
-    const server = createServer(createHttpApp(log, config, createLogger('silent')).listener).listen(0, '127.0.0.1');
+    const server = createServer(createHttpApp(log, new MemoryCustomerMemory(), config, createLogger('silent')).listener).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/webhooks/stripe`;
     const blocker = new Database(path);
