@@ -122,6 +122,15 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
     mcp.handler,
   );
   app.use('/mcp', jsonParseError);
+  // Where handoff.requested links point a person: the same context agents read over MCP.
+  app.get(
+    '/customers/:customerId/context',
+    originCheck({ loopbackOnly: isLoopbackHost(config.host), allowedOrigins: config.allowedOrigins }),
+    bearerAuth(config.apiKeys),
+    async (req, res) => {
+      res.json(await memory.get(String(req.params.customerId)));
+    },
+  );
   app.get('/healthz', async (_req, res) => {
     res.json({ status: 'ok', store: log.kind, head: await log.head() });
   });

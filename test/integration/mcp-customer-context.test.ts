@@ -38,6 +38,9 @@ describe('customer context over MCP, filled by reactions', () => {
     const answer = toolOutcome(await modern.client.callTool({ name: 'get_customer_context', arguments: { customerId: CUSTOMER } }));
     expect(answer.isError).toBe(false);
     expect(answer.body.facts.payment_status.value).toMatchObject({ failed: true, failureCode: 'card_declined', suggestedAction: 'update_payment_method' });
+    const page = await fetch(`${relay.url}/customers/${CUSTOMER}/context`, { headers: { authorization: `Bearer ${keys.alice}` } });
+    expect(((await page.json()) as { facts: Record<string, { value: { suggestedAction: string } }> }).facts.payment_status!.value.suggestedAction).toBe('update_payment_method');
+    expect((await fetch(`${relay.url}/customers/${CUSTOMER}/context`)).status).toBe(401);
     const read = await legacy.client.readResource({ uri: CONTEXT_URI });
     expect(JSON.parse(String((read.contents[0] as { text: string }).text)).facts.payment_status.value.suggestedAction).toBe('update_payment_method');
 
