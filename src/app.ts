@@ -14,9 +14,11 @@ import { startResourceUpdates } from './mcp/resource-updates.js';
 import type { EventLog } from './log/event-log.js';
 import type { Logger } from './observe/logger.js';
 import { MemoryEventLog } from './log/memory.js';
+import { RedisEventLog } from './log/redis.js';
 import { SqliteEventLog } from './log/sqlite.js';
 import type { CustomerMemory } from './memory/customer-memory.js';
 import { MemoryCustomerMemory } from './memory/memory.js';
+import { RedisCustomerMemory } from './memory/redis.js';
 import { SqliteCustomerMemory } from './memory/sqlite.js';
 import { builtInHandlers } from './reactions/built-in-handlers.js';
 import { checkHandlers, type ReactionHandler } from './reactions/handler.js';
@@ -38,6 +40,7 @@ export interface Relay {
 export function openLog(config: RelayConfig): EventLog {
   const store = config.store;
   if (store.kind === 'memory') return new MemoryEventLog(config.log);
+  if (store.kind === 'redis') return new RedisEventLog({ url: store.url, ...config.log });
   return new SqliteEventLog({ path: store.path, synchronous: store.synchronous, ...config.log });
 }
 
@@ -45,6 +48,7 @@ export function openLog(config: RelayConfig): EventLog {
 export function openMemory(config: RelayConfig): CustomerMemory {
   const store = config.store;
   if (store.kind === 'memory') return new MemoryCustomerMemory();
+  if (store.kind === 'redis') return new RedisCustomerMemory({ url: store.url });
   return new SqliteCustomerMemory({ path: store.path, synchronous: store.synchronous });
 }
 

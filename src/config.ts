@@ -10,7 +10,11 @@ import type { LogLevel } from './observe/logger.js';
  * fast with one line that names the variable and what it accepts.
  */
 
-export type StoreConfig = { kind: 'memory' } | { kind: 'sqlite'; path: string; synchronous: 'full' | 'normal' };
+export type StoreConfig =
+  | { kind: 'memory' }
+  | { kind: 'sqlite'; path: string; synchronous: 'full' | 'normal' }
+  /** `url` may carry a password: print it with {@link describeStore} only. */
+  | { kind: 'redis'; url: string };
 
 export interface WebhookSourceConfig {
   /** The route name: `POST /webhooks/<name>`, and the events' `source`. */
@@ -86,8 +90,26 @@ export function parseDuration(text: string): number | undefined {
 function parseStore(text: string, synchronous: 'full' | 'normal'): StoreConfig | string {
   if (text === 'memory') return { kind: 'memory' };
   if (text.startsWith('sqlite:') && text.length > 'sqlite:'.length) return { kind: 'sqlite', path: text.slice('sqlite:'.length), synchronous };
-  if (text.startsWith('redis://') || text.startsWith('rediss://')) return 'the Redis store is not available in this version; use sqlite:<path> or memory';
-  return 'expected sqlite:<path>, memory';
+  if (text.startsWith('redis://') || text.startsWith('rediss://')) return parseRedisUrl(text);
+  return 'expected sqlite:<path>, memory, redis://host:port or rediss://host:port';
+}
+
+function parseRedisUrl(text: string): StoreConfig | string {
+  const usage = 'expected redis://[user:password@]host[:port][/db] (rediss:// for TLS)';
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return usage;
+  }
+  if (url.hostname === '') return usage;
+  if (!/^\/?\d*$/.test(url.pathname)) return `${usage}; the database is a number`;
+  return { kind: 'redis', url: text };
+}
+
+/** The store setting with any password masked, for error messages. */
+function redactStore(text: string): string {
+  return text.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
 }
 
 const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -211,7 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): RelayCo
   }
   const e = parsed.data;
   const store = parseStore(e.RELAY_STORE, e.RELAY_SQLITE_SYNCHRONOUS);
-  if (typeof store === 'string') throw new ConfigError(`RELAY_STORE=${JSON.stringify(e.RELAY_STORE)}: ${store}`);
+  if (typeof store === 'string') throw new ConfigError(`RELAY_STORE=${JSON.stringify(redactStore(e.RELAY_STORE))}: ${store}`);
   if (e.RELAY_LEASE < 1000 || e.RELAY_LEASE > 3_600_000) throw new ConfigError(`RELAY_LEASE: must be between 1s and 1h`);
   if (e.RELAY_DEDUP_WINDOW < 60_000) throw new ConfigError(`RELAY_DEDUP_WINDOW: must be at least 1m`);
   if (e.RELAY_REACTIONS_LEASE < 1000 || e.RELAY_REACTIONS_LEASE > 3_600_000) throw new ConfigError('RELAY_REACTIONS_LEASE: must be between 1s and 1h');
@@ -251,10 +273,20 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): RelayCo
       handlerModules: e.RELAY_HANDLERS.split(',').map((s) => s.trim()).filter(Boolean),
       leaseMs: e.RELAY_REACTIONS_LEASE,
     },
+    observe: {
+      dropDeadlineMs: e.RELAY_DROP_DEADLINE_S * 1000,
+      dropWindowMs: e.RELAY_DROP_WINDOW_S * 1000,
+      dropAlert: e.RELAY_DROP_ALERT,
+    },
   };
 }
 
 /** The store as the operator wrote it, for /healthz and the start-up line. */
 export function describeStore(store: StoreConfig): string {
-  return store.kind === 'sqlite' ? `sqlite:${store.path}` : store.kind;
+  if (store.kind === 'sqlite') return `sqlite:${store.path}`;
+  if (store.kind === 'redis') {
+    const url = new URL(store.url);
+    return `${url.protocol}//${url.host}${url.pathname.length > 1 ? url.pathname : ''}`;
+  }
+  return store.kind;
 }

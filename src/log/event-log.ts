@@ -136,7 +136,11 @@ export interface CreateGroupOptions {
  * of one key exactly one commits, the others return it with `duplicate: true`.
  *
  * Durability. A resolved `append` is committed in the backend's durable sense (SQLite: in
- * the WAL, fsynced; memory: none). A rejected `append` committed nothing.
+ * the WAL, fsynced; Redis: executed by the server, on disk as its `appendfsync` says;
+ * memory: none). A rejected `append` committed nothing — unless the store's answer was lost
+ * on the way (Redis: the connection dropped or the reply timed out): then it may have
+ * committed, and the same input appended again is reported as its duplicate, so a retry is
+ * always safe.
  *
  * Cursors. A cursor is an event id, or `LOG_START` (before every event; truncated once
  * anything was trimmed). Reading after a retained id, or after the last id ever

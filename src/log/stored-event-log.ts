@@ -1,6 +1,7 @@
 import type { Event, NewEvent } from '../events/event.js';
 import { nextUlid } from '../events/ulid.js';
 import { AppendNotifier } from './append-notifier.js';
+import { AppendQueue, type QueuedAppend } from './append-queue.js';
 import {
   ackEvents,
   claimEvents,
@@ -35,30 +36,18 @@ import { claimLimitSchema, logOptionsSchema } from './log-options.js';
 import type { LogStore } from './log-store.js';
 import { readEvents, readSerializedEvents } from './read.js';
 import { retentionPolicySchema } from './retention.js';
-import type { PendingEvent } from './validate.js';
 import { parseArgument, validateNewEvents } from './validate.js';
-
-interface QueuedAppend {
-  events: PendingEvent[];
-  resolve(results: AppendResult[]): void;
-  reject(error: unknown): void;
-}
 
 /**
  * The {@link EventLog} contract built once over a backend's {@link LogStore} primitives.
- *
- * Group commit: appends made in the same turn of the event loop (concurrent webhook
- * requests, a `Promise.all` of producers) are queued and committed in ONE transaction on
- * the next `setImmediate`, so N concurrent appends cost one fsync instead of N. A lone
- * append waits only for that one turn (microseconds), never for a timer.
+ * Concurrent appends are group-committed ({@link AppendQueue}) in ONE transaction.
  */
 export class StoredEventLog implements EventLog {
   readonly kind: 'memory' | 'sqlite';
   protected readonly options: ResolvedLogOptions;
   readonly #store: LogStore;
   readonly #notifier = new AppendNotifier();
-  #queue: QueuedAppend[] = [];
-  #flushScheduled = false;
+  readonly #appends = new AppendQueue((queue) => this.#flush(queue));
   #closed = false;
   #stopWatching: (() => void) | undefined;
 
@@ -74,21 +63,11 @@ export class StoredEventLog implements EventLog {
     this.#assertOpen();
     const batch = Array.isArray(input) ? input : [input];
     const events = validateNewEvents(batch, this.options.now());
-    const results = await new Promise<AppendResult[]>((resolve, reject) => {
-      this.#queue.push({ events, resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
+    const results = await this.#appends.push(events);
     return Array.isArray(input) ? results : results[0]!;
   }
 
-  #flush(): void {
-    this.#flushScheduled = false;
-    const queue = this.#queue;
-    this.#queue = [];
-    if (queue.length === 0) return;
+  #flush(queue: QueuedAppend[]): void {
     const now = this.options.now();
     let commit: { prev: string | null; events: Event[]; outcomes: AppendResult[][] };
     try {
@@ -204,7 +183,7 @@ export class StoredEventLog implements EventLog {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopWatching?.();
-    if (this.#queue.length > 0) this.#flush();
+    await this.#appends.flush();
     this.#store.close();
   }
 

@@ -24,7 +24,7 @@ describe('configuration', () => {
     [{ PORT: '70000' }, [], /^PORT="70000": /],
     [{ RELAY_STORE: 'postgres://x' }, [], /^RELAY_STORE="postgres:\/\/x": expected sqlite:<path>, memory/],
     [{ RELAY_STORE: 'sqlite:' }, [], /^RELAY_STORE="sqlite:"/],
-    [{ RELAY_STORE: 'redis://localhost' }, [], /Redis store is not available/],
+    [{ RELAY_STORE: 'redis://' }, [], /^RELAY_STORE="redis:\/\/": expected redis:\/\/\[user:password@\]host/],
     [{ RELAY_LEASE: 'soon' }, [], /^RELAY_LEASE="soon": expected a duration/],
     [{ RELAY_LEASE: '10ms' }, [], /^RELAY_LEASE: must be between 1s and 1h/],
     [{ RELAY_MAX_DELIVERIES: '0' }, [], /^RELAY_MAX_DELIVERIES="0"/],

@@ -1,0 +1,1 @@
+export { RedisEventLog, type RedisEventLogOptions } from './redis/redis-event-log.js';

@@ -1,0 +1,66 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+
+/**
+ * The Lua scripts of the Redis backend, kept as `.lua` files next to this module's source.
+ * They are read from the package's `src/log/redis/` folder, found by walking up to
+ * `package.json`, so the same files serve a run from `src` (tsx, vitest) and from `dist`
+ * (the TypeScript build does not copy them).
+ */
+const LIBRARY = 'group-lib.lua';
+const SCRIPTS = {
+  append: { file: 'append.lua', withLibrary: false },
+  read: { file: 'read.lua', withLibrary: false },
+  trim: { file: 'trim.lua', withLibrary: false },
+  createGroup: { file: 'create-group.lua', withLibrary: false },
+  claim: { file: 'claim.lua', withLibrary: true },
+  peek: { file: 'peek.lua', withLibrary: true },
+  settle: { file: 'settle.lua', withLibrary: true },
+  groupState: { file: 'group-state.lua', withLibrary: true },
+  upsertFact: { file: 'upsert-fact.lua', withLibrary: false },
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+export type RunScript = (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
+
+function scriptFolder(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the package root holding src/log/redis/*.lua');
+    dir = parent;
+  }
+  return join(dir, 'src', 'log', 'redis');
+}
+
+let sources: Map<ScriptName, { lua: string; numberOfKeys: number }> | undefined;
+
+/** Reads every script once per process; the number of keys comes from its `KEYS[n]` header. */
+function loadSources(): Map<ScriptName, { lua: string; numberOfKeys: number }> {
+  if (sources) return sources;
+  const folder = scriptFolder();
+  const library = readFileSync(join(folder, LIBRARY), 'utf8');
+  sources = new Map();
+  for (const [name, { file, withLibrary }] of Object.entries(SCRIPTS) as [ScriptName, (typeof SCRIPTS)[ScriptName]][]) {
+    const text = readFileSync(join(folder, file), 'utf8');
+    const numberOfKeys = Math.max(...[...text.matchAll(/KEYS\[(\d+)\]/g)].map((m) => Number(m[1])));
+    sources.set(name, { lua: withLibrary ? `${library}\n${text}` : text, numberOfKeys });
+  }
+  return sources;
+}
+
+/** Defines the scripts on a connection (EVALSHA, reloaded by ioredis after a server restart). */
+export function defineScripts(redis: Redis): Record<ScriptName, RunScript> {
+  const commands = redis as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>;
+  const runners = {} as Record<ScriptName, RunScript>;
+  for (const [name, { lua, numberOfKeys }] of loadSources()) {
+    redis.defineCommand(`relay_${name}`, { numberOfKeys, lua });
+    runners[name] = (keys, args) => {
+      if (keys.length !== numberOfKeys) throw new Error(`script ${name} takes ${numberOfKeys} keys`);
+      return commands[`relay_${name}`]!(...keys, ...args);
+    };
+  }
+  return runners;
+}

@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Event, NewEvent } from '../../events/event.js';
+import { isUlid, LOG_START, nextUlid, ulidFloor } from '../../events/ulid.js';
+import { AppendNotifier } from '../append-notifier.js';
+import { AppendQueue, type QueuedAppend } from '../append-queue.js';
+import type {
+  AppendResult,
+  ClaimedEvent,
+  ClaimOptions,
+  CreateGroupOptions,
+  DeadLetter,
+  EventLog,
+  FollowHandlers,
+  FollowOptions,
+  Follower,
+  GroupCounts,
+  ReadOptions,
+  ReadResult,
+  RetentionPolicy,
+  SerializedEvent,
+  SerializedReadResult,
+  TrimResult,
+} from '../event-log.js';
+import { startFollower } from '../follower.js';
+import { LogError } from '../log-error.js';
+import type { LogOptions, ResolvedLogOptions } from '../log-options.js';
+import { logOptionsSchema } from '../log-options.js';
+import { retentionPolicySchema } from '../retention.js';
+import { parseArgument, validateNewEvents } from '../validate.js';
+import { ForeignCommits } from './foreign-commits.js';
+import { RedisGroups } from './redis-groups.js';
+import { redisKeys, type RedisKeys } from './redis-keys.js';
+import type { RedisConnectionOptions } from './redis-connection.js';
+import { connectRedis, redisConnectionSchema } from './redis-connection.js';
+import type { RunScript, ScriptName } from './lua-scripts.js';
+import { defineScripts } from './lua-scripts.js';
+import { readPages, type StoredRow } from './read-pages.js';
+
+export type RedisEventLogOptions = LogOptions & RedisConnectionOptions;
+
+/**
+ * The {@link EventLog} on Redis, for several relay instances sharing one ordered log.
+ *
+ * Events live in a Stream whose entry ids are contiguous positions; every write is one Lua
+ * script (`*.lua` beside this file), so id assignment, dedup and the group rules run
+ * atomically inside Redis and instances never race each other into an order violation.
+ * Commits are announced on a pub/sub channel, which brings them to followers on every
+ * instance (`foreign-commits.ts`).
+ *
+ * Durability follows the server's persistence: a resolved append means Redis executed the
+ * commit; it survives a Redis crash only with `appendonly yes` (`appendfsync always` for
+ * every write, `everysec` for all but the last second).
+ *
+ * Concurrent appends are group-committed ({@link AppendQueue}) in one script call.
+ */
+export class RedisEventLog implements EventLog {
+  readonly kind = 'redis' as const;
+  readonly #options: ResolvedLogOptions;
+  readonly #redis: Redis;
+  readonly #scripts: Record<ScriptName, RunScript>;
+  readonly #keys: RedisKeys;
+  readonly #groups: RedisGroups;
+  readonly #notifier = new AppendNotifier();
+  /** Tells this instance's own commit announcements from other instances'. */
+  readonly #token = randomUUID();
+  readonly #foreign: ForeignCommits;
+  readonly #appends = new AppendQueue((queue) => this.#commit(queue));
+  #closed = false;
+
+  constructor(options: RedisEventLogOptions) {
+    const { url, keyPrefix, commandTimeoutMs, ...logOptions } = parseArgument(redisConnectionSchema.loose(), options, 'Redis log options');
+    this.#options = parseArgument(logOptionsSchema, logOptions, 'log options');
+    this.#redis = connectRedis(url, commandTimeoutMs);
+    this.#scripts = defineScripts(this.#redis);
+    this.#keys = redisKeys(keyPrefix);
+    this.#groups = new RedisGroups(this.#scripts, this.#keys, this.#options, guard);
+    this.#foreign = new ForeignCommits(this.#redis, this.#keys.commits, this.#token, this.#notifier, (o) => this.read(o), () => this.head());
+  }
+
+  append(input: NewEvent): Promise<AppendResult>;
+  append(inputs: NewEvent[]): Promise<AppendResult[]>;
+  async append(input: NewEvent | NewEvent[]): Promise<AppendResult | AppendResult[]> {
+    this.#assertOpen();
+    const batch = Array.isArray(input) ? input : [input];
+    const events = validateNewEvents(batch, this.#options.now());
+    const results = await this.#appends.push(events);
+    return Array.isArray(input) ? results : results[0]!;
+  }
+
+  async #commit(queue: QueuedAppend[]): Promise<void> {
+    const pending = queue.flatMap((q) => q.events);
+    const args: (string | number)[] = [this.#options.now(), randomPart(), this.#keys.commits, this.#token];
+    for (const e of pending) {
+      const header = e.subject === undefined ? [e.type, e.source] : [e.type, e.source, e.subject];
+      args.push(e.source, e.sourceEventId, JSON.stringify(header).slice(1), JSON.stringify(e).slice(1));
+    }
+    const k = this.#keys;
+    let reply: unknown[];
+    try {
+      reply = (await this.#scripts.append([k.meta, k.events, k.ids, k.dedup, k.dedupAt], args)) as unknown[];
+    } catch (error) {
+      const failure = new LogError('store_unavailable', 'the event log could not commit', { cause: error });
+      for (const q of queue) q.reject(failure);
+      return;
+    }
+    const prev = (reply[0] as string) || null;
+    const committed: Event[] = [];
+    const outcomes = pending.map((e, i): AppendResult => {
+      const id = reply[1 + i * 3] as string;
+      if (reply[2 + i * 3] === 1) {
+        const json = reply[3 + i * 3] as string;
+        return { id, duplicate: true, event: json === '' ? null : (JSON.parse(json) as Event) };
+      }
+      const event: Event = { id, ...e };
+      committed.push(event);
+      return { id, duplicate: false, event };
+    });
+    if (committed.length > 0) {
+      this.#notifier.publish({ prev, events: committed });
+      this.#foreign.noteLocal(prev, committed.at(-1)!.id);
+    }
+    let offset = 0;
+    for (const q of queue) {
+      q.resolve(outcomes.slice(offset, offset + q.events.length));
+      offset += q.events.length;
+    }
+  }
+
+  async read(options: ReadOptions): Promise<ReadResult> {
+    this.#assertOpen();
+    return this.#read(options, (row) => JSON.parse(row.body) as Event);
+  }
+
+  async readSerialized(options: ReadOptions): Promise<SerializedReadResult> {
+    this.#assertOpen();
+    return this.#read(options, (row): SerializedEvent => {
+      const event: SerializedEvent = { id: row.id, type: row.type, source: row.source, json: row.body };
+      if (row.subject !== undefined) event.subject = row.subject;
+      return event;
+    });
+  }
+
+  #read<T>(options: ReadOptions, pick: (row: StoredRow) => T) {
+    const after = options?.after;
+    const kind = after === null ? 'null' : after === LOG_START ? 'start' : isUlid(after) ? 'ulid' : 'other';
+    const k = this.#keys;
+    return guard(() =>
+      readPages(options, pick, {
+        first: (count) => this.#scripts.read([k.meta, k.ids, k.events], [kind, kind === 'ulid' ? after! : '', count]),
+        next: (afterPos, count) => this.#redis.xrange(k.events, `(${afterPos}-0`, '+', 'COUNT', count),
+      }),
+    );
+  }
+
+  follow(options: FollowOptions, handlers: FollowHandlers): Follower {
+    this.#assertOpen();
+    this.#foreign.start();
+    return startFollower((o) => this.read(o), this.#notifier, options, handlers);
+  }
+
+  async head(): Promise<string | null> {
+    this.#assertOpen();
+    return guard(() => this.#redis.hget(this.#keys.meta, 'head'));
+  }
+
+  async trim(policy: RetentionPolicy): Promise<TrimResult> {
+    this.#assertOpen();
+    const { maxAgeMs, maxEvents } = parseArgument(retentionPolicySchema, policy, 'retention policy');
+    const now = this.#options.now();
+    const k = this.#keys;
+    const args = [maxAgeMs === undefined ? '' : ulidFloor(now - maxAgeMs), maxEvents ?? '', now - this.#options.dedupWindowMs, k.deliveriesPrefix];
+    const [removed, dedupKeysRemoved] = (await guard(() => this.#scripts.trim([k.meta, k.events, k.ids, k.dedup, k.dedupAt, k.groups], args))) as number[];
+    return { removed: removed!, dedupKeysRemoved: dedupKeysRemoved! };
+  }
+
+  async createGroup(group: string, options: CreateGroupOptions = {}): Promise<void> {
+    this.#assertOpen();
+    return this.#groups.create(group, options);
+  }
+
+  async claim(group: string, options?: ClaimOptions): Promise<ClaimedEvent[]> {
+    this.#assertOpen();
+    return this.#groups.claim(group, options);
+  }
+
+  async ack(group: string, ids: string[]): Promise<void> {
+    this.#assertOpen();
+    return this.#groups.settle(group, ids, 'ack');
+  }
+
+  async release(group: string, ids: string[]): Promise<void> {
+    this.#assertOpen();
+    return this.#groups.settle(group, ids, 'release');
+  }
+
+  async pending(group: string): Promise<GroupCounts> {
+    this.#assertOpen();
+    return (await this.#groups.state(group, 0)).counts;
+  }
+
+  async peek(group: string, options: { limit?: number } = {}): Promise<Event[]> {
+    this.#assertOpen();
+    return this.#groups.peek(group, options.limit);
+  }
+
+  async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+    this.#assertOpen();
+    return (await this.#groups.state(group, options.limit ?? 100)).deadLetters;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#appends.flush();
+    this.#foreign.stop();
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new LogError('closed', 'the event log is closed');
+  }
+}
+
+/** The random half of a fresh ULID; the script uses it only when the clock moved on. */
+function randomPart(): string {
+  return nextUlid(null, 0).slice(10);
+}
+
+/** Runs a Redis call, reporting a failure of the store (not a refusal) as `store_unavailable`. */
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof LogError) throw error;
+    throw new LogError('store_unavailable', 'the event log store is unavailable', { cause: error });
+  }
+}
+

@@ -1,0 +1,52 @@
+-- settle.lua: acks or releases events for a group, all or none. Each id must be in the log
+-- and currently delivered to the group, neither acked nor dead-lettered.
+-- Prefixed with group-lib.lua.
+--
+-- KEYS[1] meta hash   KEYS[2] groups hash   KEYS[3] the group's deliveries hash   KEYS[4] ids hash
+-- ARGV[1] group   ARGV[2] 'ack' | 'release'   ARGV[3..] event ids
+-- Returns {} when done, or { error code, the ids it is about } when nothing was changed;
+-- the code is that of the first offending id
+
+local group, mode = ARGV[1], ARGV[2]
+local floor = tonumber(redis.call('HGET', KEYS[2], group))
+local positions, problems, first_code = {}, {}, nil
+
+local function note(code, id)
+  if problems[code] == nil then problems[code] = {} end
+  table.insert(problems[code], id)
+  first_code = first_code or code
+end
+
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local pos = tonumber(redis.call('HGET', KEYS[4], id))
+  if pos == nil then
+    note('unknown_event', id)
+  else
+    local d = floor and get_delivery(KEYS[3], pos)
+    if d and d.state == 'leased' then
+      positions[#positions + 1] = { pos, d }
+    elseif (d and d.state == 'acked') or (not d and floor and pos <= floor) then
+      note('already_acked', id)
+    elseif d and d.state == 'dead' then
+      note('dead_lettered', id)
+    else
+      note('not_delivered', id)
+    end
+  end
+end
+
+if first_code then
+  local out = { first_code }
+  for _, id in ipairs(problems[first_code]) do out[#out + 1] = id end
+  return out
+end
+
+for _, item in ipairs(positions) do
+  local d = item[2]
+  if mode == 'ack' then d.state = 'acked' end
+  d.lease = 0
+  put_delivery(KEYS[3], item[1], d)
+end
+if mode == 'ack' then advance_floor(KEYS[1], KEYS[2], KEYS[3], group, floor) end
+return {}
