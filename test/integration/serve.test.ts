@@ -1,13 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteEventLog } from '../../src/log/sqlite.js';
 import { newEvent } from '../support/events.js';
+import { runCli, serveRelay } from '../support/relay-process.js';
 
-const cli = join(import.meta.dirname, '../../src/cli.ts');
 const dir = mkdtempSync(join(tmpdir(), 'relay-serve-'));
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -16,22 +15,15 @@ afterAll(() => {
 });
 
 function run(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = runCli(args, env);
   children.push(child);
   return child;
 }
 
-/** Starts `serve` on a free port and resolves with the URL it reports. */
 async function serve(env: Record<string, string>) {
-  const child = run(['serve', '--port', '0'], env);
-  for await (const line of createInterface({ input: child.stdout! })) {
-    const record = JSON.parse(line) as { url?: string };
-    if (record.url) return { child, url: record.url };
-  }
-  throw new Error('serve exited before listening');
+  const relay = await serveRelay(env);
+  children.push(relay.child);
+  return relay;
 }
 
 async function exitOf(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {

@@ -29,12 +29,21 @@ export function startMcpRelay(env: Record<string, string> = {}): Promise<Relay> 
   return startTestRelay({ RELAY_API_KEYS: `${keys.alice}:alice,${keys.bob}:bob`, ...env });
 }
 
-/** Posts a signed Standard Webhooks delivery with a fresh id; resolves to the event's log id. */
-export async function ingest(relay: Relay, options: { type?: string; customerId?: string; padding?: number } = {}): Promise<string> {
+/** Posts a signed Standard Webhooks delivery (a retry when `webhookId` was sent before). */
+export function postStandardWebhook(
+  relay: Pick<Relay, 'url'>,
+  options: { webhookId?: string; type?: string; customerId?: string; padding?: number } = {},
+): Promise<Response> {
   const data = { customer_id: options.customerId ?? 'cus_test', note: 'x'.repeat(options.padding ?? 0) };
   const rawBody = Buffer.from(JSON.stringify({ type: options.type ?? 'payment.failed', timestamp: new Date().toISOString(), data }));
-  const headers = signDelivery('standard', rawBody, { secret: testSecrets.standard, nowMs: Date.now(), headers: { 'webhook-id': `msg_${randomUUID()}` } });
-  const res = await fetch(`${relay.url}/webhooks/standard`, { method: 'POST', headers, body: rawBody });
+  const webhookId = options.webhookId ?? `msg_${randomUUID()}`;
+  const headers = signDelivery('standard', rawBody, { secret: testSecrets.standard, nowMs: Date.now(), headers: { 'webhook-id': webhookId } });
+  return fetch(`${relay.url}/webhooks/standard`, { method: 'POST', headers, body: rawBody });
+}
+
+/** Posts a signed Standard Webhooks delivery with a fresh id; resolves to the event's log id. */
+export async function ingest(relay: Pick<Relay, 'url'>, options: { type?: string; customerId?: string; padding?: number } = {}): Promise<string> {
+  const res = await postStandardWebhook(relay, options);
   const body = (await res.json()) as { id?: string };
   if (res.status !== 200 || typeof body.id !== 'string') throw new Error(`webhook refused: ${res.status} ${JSON.stringify(body)}`);
   return body.id;
@@ -55,7 +64,7 @@ let nextId = 1;
 
 /** POSTs one 2026-07-28 request: `_meta` envelope plus the transport headers; `headers` overrides (undefined removes). */
 export function modernPost(
-  relay: Relay,
+  relay: Pick<Relay, 'url'>,
   method: string,
   params: Record<string, unknown>,
   options: { key?: string; capabilities?: Record<string, unknown> | null; version?: string; headers?: HeaderOverrides; signal?: AbortSignal } = {},
@@ -80,7 +89,7 @@ export function modernPost(
 }
 
 /** A raw 2026-07-28 `events/stream`, read frame by frame. */
-export async function modernStream(relay: Relay, params: Record<string, unknown>, key: string = keys.alice): Promise<SseReader> {
+export async function modernStream(relay: Pick<Relay, 'url'>, params: Record<string, unknown>, key: string = keys.alice): Promise<SseReader> {
   const abort = new AbortController();
   const requestId = nextId;
   const res = await modernPost(relay, 'events/stream', { name: 'cx_events', ...params }, { key, signal: abort.signal });

@@ -1,0 +1,49 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const cli = join(import.meta.dirname, '../../src/cli.ts');
+
+/** Runs the real CLI in a child process (through tsx), with `env` over this process's environment. */
+export function runCli(args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export interface RelayProcess {
+  child: ChildProcess;
+  /** The base URL the relay reported, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  port: number;
+  /** Every stdout line the relay printed after it started listening (its pino log). */
+  lines: string[];
+}
+
+/**
+ * Starts `serve` on a free port and resolves once it reports its URL; rejects with the
+ * relay's stderr when it exits first.
+ */
+export async function serveRelay(env: Record<string, string>): Promise<RelayProcess> {
+  const child = runCli(['serve', '--port', '0'], env);
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const lines: string[] = [];
+  const stdout = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    stdout.on('line', (line) => {
+      const record = JSON.parse(line) as { url?: string };
+      if (record.url) resolve(record.url);
+      else lines.push(line);
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening: ${stderr.trim()}`)));
+  });
+  return { child, url, port: Number(new URL(url).port), lines };
+}
+
+/** Resolves with the exit code once `child` has exited (at once when it already has). */
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
