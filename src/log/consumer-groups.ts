@@ -3,7 +3,7 @@ import type { Event } from '../events/event.js';
 import { compileFilter, eventFilterSchema } from '../events/filter.js';
 import type { ClaimedEvent, ClaimOptions } from './event-log.js';
 import type { GroupStore } from './group-store.js';
-import { LogError } from './log-error.js';
+import { LogError, type LogErrorCode } from './log-error.js';
 import type { ResolvedLogOptions } from './log-options.js';
 import { claimLimitSchema, groupNameSchema } from './log-options.js';
 import { MAX_SCAN_ROWS } from './scan.js';
@@ -105,8 +105,8 @@ export function peekEvents(store: GroupStore, group: string, limit: number, now:
 /** Positions of `ids`, each checked to be currently delivered to the group and unresolved. */
 function deliveredPositions(store: GroupStore, group: string, ids: string[], verb: 'acknowledge' | 'release'): number[] {
   const floor = store.floor(group);
-  const problems = new Map<LogError['code'], string[]>();
-  const note = (code: LogError['code'], id: string) => problems.set(code, [...(problems.get(code) ?? []), id]);
+  const problems = new Map<LogErrorCode, string[]>();
+  const note = (code: LogErrorCode, id: string) => problems.set(code, [...(problems.get(code) ?? []), id]);
   const positions: number[] = [];
   for (const id of ids) {
     const pos = store.positionOf(id);
@@ -121,17 +121,19 @@ function deliveredPositions(store: GroupStore, group: string, ids: string[], ver
     else note('not_delivered', id);
   }
   const [first] = problems;
-  if (first) {
-    const [code, bad] = first;
-    const what: Record<string, string> = {
-      unknown_event: 'not in the log',
-      already_acked: 'already acknowledged (or before the group\'s start)',
-      dead_lettered: 'dead-lettered',
-      not_delivered: `not delivered to group "${group}"`,
-    };
-    throw new LogError(code, `cannot ${verb} ${bad.join(', ')}: ${what[code]}; nothing was changed`, { ids: bad });
-  }
+  if (first) throw settleRefusal(verb, group, ...first);
   return positions;
+}
+
+/** Why an ack or release of `ids` was refused, by reason; every backend words it so. */
+export function settleRefusal(verb: 'acknowledge' | 'release', group: string, code: LogErrorCode, ids: string[]): LogError {
+  const what: Partial<Record<LogErrorCode, string>> = {
+    unknown_event: 'not in the log',
+    already_acked: "already acknowledged (or before the group's start)",
+    dead_lettered: 'dead-lettered',
+    not_delivered: `not delivered to group "${group}"`,
+  };
+  return new LogError(code, `cannot ${verb} ${ids.join(', ')}: ${what[code]}; nothing was changed`, { ids });
 }
 
 export function parseIds(ids: unknown): string[] {

@@ -24,6 +24,18 @@ const readOptionsSchema = z
   })
   .strict();
 
+/** Validates a read's options (`invalid_argument` otherwise); every backend reads through it. */
+export function parseReadOptions(options: ReadOptions) {
+  return parseArgument(readOptionsSchema, options, 'read options');
+}
+
+/** The wire form of an event whose JSON is already encoded. */
+export function serializedEvent(row: Pick<ScanRow, 'id' | 'type' | 'source' | 'subject'>, json: string): SerializedEvent {
+  const event: SerializedEvent = { id: row.id, type: row.type, source: row.source, json };
+  if (row.subject !== undefined) event.subject = row.subject;
+  return event;
+}
+
 /**
  * Where a read after `after` starts. A retained id, or the last id ever trimmed (nothing
  * after it was lost), continue seamlessly; anything else starts at the oldest retained
@@ -41,7 +53,7 @@ function resolveCursor(reader: LogReader, after: string | null): { pos: number; 
 }
 
 function readWith<T>(reader: LogReader, options: ReadOptions, pick: (row: ScanRow) => T) {
-  const { after, filter, limit } = parseArgument(readOptionsSchema, options, 'read options');
+  const { after, filter, limit } = parseReadOptions(options);
   const start = resolveCursor(reader, after);
   const result = scanMatching((pos, count) => reader.scan(pos, count), start.pos, compileFilter(filter), limit, pick);
   const cursor = result.last?.id ?? (start.truncated ? reader.head() : after);
@@ -53,9 +65,5 @@ export function readEvents(reader: LogReader, options: ReadOptions): ReadResult 
 }
 
 export function readSerializedEvents(reader: LogReader, options: ReadOptions): SerializedReadResult {
-  return readWith(reader, options, (row): SerializedEvent => {
-    const event: SerializedEvent = { id: row.id, type: row.type, source: row.source, json: row.json() };
-    if (row.subject !== undefined) event.subject = row.subject;
-    return event;
-  });
+  return readWith(reader, options, (row) => serializedEvent(row, row.json()));
 }

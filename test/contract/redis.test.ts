@@ -1,22 +1,17 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import type { LogOptions } from '../../src/log/log-options.js';
 import { RedisEventLog } from '../../src/log/redis.js';
-import { type RedisTestServer, skipRedis, startRedisServer } from '../support/redis-server.js';
+import { skipRedis, useRedisServer } from '../support/redis-server.js';
 import { describeGroupContract } from './group-contract.js';
 import { describeLogContract } from './log-contract.js';
 
 if (skipRedis) {
   describe.skip('EventLog contract (redis): skipped by RELAY_TEST_SKIP_REDIS=1', () => it('runs against redis-server'));
 } else {
-  let server: RedisTestServer;
+  const server = useRedisServer();
   let n = 0;
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(() => server?.stop());
-
   // Every log gets its own key prefix: a fresh, empty log on the file's one server.
-  const factory = (options: LogOptions) => new RedisEventLog({ url: server.url, keyPrefix: `contract-${++n}:`, ...options });
+  const factory = (options: LogOptions) => new RedisEventLog({ url: server().url, keyPrefix: `contract-${++n}:`, ...options });
   describeLogContract('redis', factory);
   describeGroupContract('redis', factory);
 }

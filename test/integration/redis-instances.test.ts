@@ -1,21 +1,17 @@
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Event } from '../../src/events/event.js';
 import type { EventLog } from '../../src/log/event-log.js';
 import { RedisEventLog } from '../../src/log/redis.js';
 import { RedisCustomerMemory } from '../../src/memory/redis.js';
 import { until } from '../contract/log-factory.js';
 import { manualClock, newEvent } from '../support/events.js';
-import { type RedisTestServer, skipRedis, startRedisServer } from '../support/redis-server.js';
+import { skipRedis, startRedisServer, useRedisServer } from '../support/redis-server.js';
 
 describe.skipIf(skipRedis)('several RedisEventLog instances on one server', () => {
-  let server: RedisTestServer;
+  const server = useRedisServer();
   let n = 0;
   const open: { close(): Promise<void> }[] = [];
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(() => server?.stop());
   afterEach(async () => {
     await Promise.all(open.splice(0).map((log) => log.close()));
   });
@@ -23,8 +19,8 @@ describe.skipIf(skipRedis)('several RedisEventLog instances on one server', () =
   /** Two instances on one log, as two relay processes would open it. */
   function pair(): [EventLog, EventLog] {
     const keyPrefix = `instances-${++n}:`;
-    const a = new RedisEventLog({ url: server.url, keyPrefix });
-    const b = new RedisEventLog({ url: server.url, keyPrefix });
+    const a = new RedisEventLog({ url: server().url, keyPrefix });
+    const b = new RedisEventLog({ url: server().url, keyPrefix });
     open.push(a, b);
     return [a, b];
   }
@@ -89,7 +85,7 @@ describe.skipIf(skipRedis)('several RedisEventLog instances on one server', () =
 
   /** Lua script calls the server has run (appends, reads, claims, …). */
   async function scriptCalls(): Promise<number> {
-    const probe = new Redis(server.url);
+    const probe = new Redis(server().url);
     const info = await probe.info('commandstats');
     await probe.quit();
     return [...info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
@@ -137,12 +133,12 @@ describe.skipIf(skipRedis)('several RedisEventLog instances on one server', () =
   it('leaves no per-event state behind for trimmed events or expired dedup keys', async () => {
     const clock = manualClock();
     const keyPrefix = `trim-${++n}:`;
-    const log = new RedisEventLog({ url: server.url, keyPrefix, now: clock.now, dedupWindowMs: 60_000 });
+    const log = new RedisEventLog({ url: server().url, keyPrefix, now: clock.now, dedupWindowMs: 60_000 });
     open.push(log);
     await log.append(Array.from({ length: 10 }, () => newEvent()));
     await log.claim('g', { limit: 10 });
     await log.trim({ maxEvents: 4 });
-    const probe = new Redis(server.url);
+    const probe = new Redis(server().url);
     const sizes = async () => [
       await probe.xlen(`${keyPrefix}log:events`),
       await probe.hlen(`${keyPrefix}log:ids`),
@@ -167,8 +163,8 @@ describe.skipIf(skipRedis)('several RedisEventLog instances on one server', () =
 
   it('agrees on one current customer fact written through two instances', async () => {
     const keyPrefix = `memory-${++n}:`;
-    const a = new RedisCustomerMemory({ url: server.url, keyPrefix });
-    const b = new RedisCustomerMemory({ url: server.url, keyPrefix });
+    const a = new RedisCustomerMemory({ url: server().url, keyPrefix });
+    const b = new RedisCustomerMemory({ url: server().url, keyPrefix });
     open.push(a, b);
     await a.upsert('cus_1', 'k', 'newer', { eventId: 'E2', occurredAt: '2026-01-01T00:05:00Z' });
     expect(await b.upsert('cus_1', 'k', 'older', { eventId: 'E1', occurredAt: '2026-01-01T00:01:00Z' })).toBe('stale');
@@ -178,33 +174,29 @@ describe.skipIf(skipRedis)('several RedisEventLog instances on one server', () =
 });
 
 describe.skipIf(skipRedis)('RedisEventLog when Redis goes away', () => {
-  let server: RedisTestServer;
+  const server = useRedisServer({ appendfsync: 'always' });
   const open: { close(): Promise<void> }[] = [];
-  beforeAll(async () => {
-    server = await startRedisServer({ appendfsync: 'always' });
-  });
   afterAll(async () => {
     await Promise.all(open.splice(0).map((log) => log.close()));
-    await server?.stop();
   });
 
   it('fails appends, reads and claims with store_unavailable while Redis is down, then reconnects on its own', async () => {
-    const a = new RedisEventLog({ url: server.url, keyPrefix: 'outage:' });
-    const b = new RedisEventLog({ url: server.url, keyPrefix: 'outage:' });
-    const memory = new RedisCustomerMemory({ url: server.url, keyPrefix: 'outage:' });
+    const a = new RedisEventLog({ url: server().url, keyPrefix: 'outage:' });
+    const b = new RedisEventLog({ url: server().url, keyPrefix: 'outage:' });
+    const memory = new RedisCustomerMemory({ url: server().url, keyPrefix: 'outage:' });
     open.push(a, b, memory);
     const before = await a.append(newEvent());
     const seen: string[] = [];
     const follower = a.follow({ after: before.id }, { onEvent: (e) => seen.push(e.id) });
     await follower.live;
 
-    await server.kill();
+    await server().kill();
     await expect(a.append(newEvent())).rejects.toMatchObject({ code: 'store_unavailable' });
     await expect(a.read({ after: null })).rejects.toMatchObject({ code: 'store_unavailable' });
     await expect(a.claim('g')).rejects.toMatchObject({ code: 'store_unavailable' });
     await expect(memory.get('cus_1')).rejects.toMatchObject({ code: 'store_unavailable' });
 
-    await server.restart();
+    await server().restart();
     const after = await retry(() => b.append(newEvent()));
     expect(after.id > before.id).toBe(true);
     expect((await retry(() => a.read({ after: null }))).events.map((e) => e.id)).toEqual([before.id, after.id]);

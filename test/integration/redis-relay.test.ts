@@ -1,19 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Relay } from '../../src/app.js';
 import { sendSample } from '../../src/ingest/send-sample.js';
-import { type RedisTestServer, skipRedis, startRedisServer } from '../support/redis-server.js';
+import { skipRedis, useRedisServer } from '../support/redis-server.js';
 import { startTestRelay, testSecrets } from '../support/relay.js';
 
 describe.skipIf(skipRedis)('a relay on RELAY_STORE=redis://', () => {
-  let server: RedisTestServer;
+  const server = useRedisServer();
   let relays: Relay[] = [];
   beforeAll(async () => {
-    server = await startRedisServer();
-    relays = [await startTestRelay({ RELAY_STORE: server.url }), await startTestRelay({ RELAY_STORE: server.url })];
+    relays = [await startTestRelay({ RELAY_STORE: server().url }), await startTestRelay({ RELAY_STORE: server().url })];
   });
   afterAll(async () => {
     await Promise.all(relays.map((relay) => relay.close()));
-    await server?.stop();
   });
 
   it('keeps its log and customer memory in Redis and reports the store on /healthz', async () => {

@@ -1,22 +1,15 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Relay } from '../../src/app.js';
 import { sampleNames } from '../../src/ingest/samples.js';
 import { sendSample } from '../../src/ingest/send-sample.js';
+import { exited, runCli } from '../support/relay-process.js';
 import { routeOfSample, secretEnv, startTestRelay, testSecrets } from '../support/relay.js';
 
-
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../src/cli.ts'), ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+async function cli(args: string[], env: Record<string, string>) {
+  const child = runCli(args, env);
+  const [stdout, stderr, code] = await Promise.all([text(child.stdout!), text(child.stderr!), exited(child)]);
+  return { code, stdout, stderr };
 }
 
 describe('send', () => {

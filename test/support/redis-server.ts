@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface RedisServerOptions {
   /** Turns the append-only file on with this fsync policy (`always`: every acknowledged write is on disk). */
@@ -60,6 +61,23 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       await kill(true);
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * One private server for the enclosing suite (or file): started in `beforeAll`, stopped in
+ * `afterAll` — after the suite's own later-registered `afterAll`s, so what they close still
+ * reaches it. Returns a getter, as the server exists only once the hook ran.
+ */
+export function useRedisServer(options: RedisServerOptions = {}): () => RedisTestServer {
+  let server: RedisTestServer | undefined;
+  beforeAll(async () => {
+    server = await startRedisServer(options);
+  });
+  afterAll(() => server?.stop());
+  return () => {
+    if (!server) throw new Error('the Redis test server is used before its beforeAll ran');
+    return server;
   };
 }
 

@@ -1,9 +1,7 @@
-import { z } from 'zod';
-import { compileFilter, eventFilterSchema } from '../../events/filter.js';
+import { compileFilter } from '../../events/filter.js';
 import type { ReadOptions } from '../event-log.js';
-import { readLimitSchema } from '../log-options.js';
+import { parseReadOptions } from '../read.js';
 import { MAX_SCAN_ROWS } from '../scan.js';
-import { parseArgument } from '../validate.js';
 
 /** One stream entry, routable without decoding its JSON. */
 export interface StoredRow {
@@ -26,14 +24,6 @@ export interface PageSource {
 
 const PAGE_ROWS = 1000;
 
-const readOptionsSchema = z
-  .object({
-    after: z.string().max(200).nullable(),
-    filter: eventFilterSchema.optional(),
-    limit: readLimitSchema,
-  })
-  .strict();
-
 function toRow([entryId, [, value]]: StreamEntry): StoredRow {
   const newline = value!.indexOf('\n');
   const [id, type, source, subject] = JSON.parse(value!.slice(0, newline)) as [string, string, string, string?];
@@ -51,7 +41,7 @@ export async function readPages<T>(
   pick: (row: StoredRow) => T,
   source: PageSource,
 ) {
-  const { after, filter, limit } = parseArgument(readOptionsSchema, options, 'read options');
+  const { after, filter, limit } = parseReadOptions(options);
   const matches = compileFilter(filter);
   const [, truncatedFlag, head, firstEntries] = (await source.first(PAGE_ROWS)) as [number, number, string, StreamEntry[]];
   const truncated = truncatedFlag === 1;

@@ -18,7 +18,6 @@ import type {
   ReadOptions,
   ReadResult,
   RetentionPolicy,
-  SerializedEvent,
   SerializedReadResult,
   TrimResult,
 } from '../event-log.js';
@@ -26,6 +25,7 @@ import { startFollower } from '../follower.js';
 import { LogError } from '../log-error.js';
 import type { LogOptions, ResolvedLogOptions } from '../log-options.js';
 import { logOptionsSchema } from '../log-options.js';
+import { serializedEvent } from '../read.js';
 import { retentionPolicySchema } from '../retention.js';
 import { parseArgument, validateNewEvents } from '../validate.js';
 import { ForeignCommits } from './foreign-commits.js';
@@ -134,11 +134,7 @@ export class RedisEventLog implements EventLog {
 
   async readSerialized(options: ReadOptions): Promise<SerializedReadResult> {
     this.#assertOpen();
-    return this.#read(options, (row): SerializedEvent => {
-      const event: SerializedEvent = { id: row.id, type: row.type, source: row.source, json: row.body };
-      if (row.subject !== undefined) event.subject = row.subject;
-      return event;
-    });
+    return this.#read(options, (row) => serializedEvent(row, row.body));
   }
 
   #read<T>(options: ReadOptions, pick: (row: StoredRow) => T) {

@@ -1,7 +1,7 @@
 import type { Event } from '../../events/event.js';
-import { parseClaimOptions, parseGroup, parseIds } from '../consumer-groups.js';
+import { parseClaimOptions, parseGroup, parseIds, settleRefusal } from '../consumer-groups.js';
 import type { ClaimedEvent, ClaimOptions, CreateGroupOptions, DeadLetter, GroupCounts } from '../event-log.js';
-import { LogError, type LogErrorCode } from '../log-error.js';
+import type { LogErrorCode } from '../log-error.js';
 import type { ResolvedLogOptions } from '../log-options.js';
 import { claimLimitSchema } from '../log-options.js';
 import { MAX_SCAN_ROWS } from '../scan.js';
@@ -10,13 +10,6 @@ import type { RunScript, ScriptName } from './lua-scripts.js';
 import type { RedisKeys } from './redis-keys.js';
 
 type Guard = <T>(fn: () => Promise<T>) => Promise<T>;
-
-const REFUSALS: Partial<Record<LogErrorCode, string>> = {
-  unknown_event: 'not in the log',
-  already_acked: "already acknowledged (or before the group's start)",
-  dead_lettered: 'dead-lettered',
-  not_delivered: 'not delivered to the group',
-};
 
 /**
  * Consumer groups on Redis: the rules of `consumer-groups.ts` (floor, leases, redelivery,
@@ -66,8 +59,7 @@ export class RedisGroups {
     const reply = (await this.guard(() => this.scripts.settle(keys, [name, mode, ...parsed]))) as string[];
     if (reply.length === 0) return;
     const [code, ...bad] = reply as [LogErrorCode, ...string[]];
-    const verb = mode === 'ack' ? 'acknowledge' : 'release';
-    throw new LogError(code, `cannot ${verb} ${bad.join(', ')}: ${REFUSALS[code]}; nothing was changed`, { ids: bad });
+    throw settleRefusal(mode === 'ack' ? 'acknowledge' : 'release', name, code, bad);
   }
 
   async state(group: string, deadLetterLimit: number): Promise<{ counts: GroupCounts; deadLetters: DeadLetter[] }> {
