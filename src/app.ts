@@ -7,12 +7,16 @@ import { ConfigError, isLoopbackHost, secretVariable } from './config.js';
 import { providerKinds } from './ingest/provider.js';
 import { WebhookReceiver } from './ingest/receiver.js';
 import { createWebhookHandler, webhookSource } from './ingest/webhook-route.js';
+import { dashboardRouter } from './dashboard/dashboard-route.js';
+import { createFeedRoute, type FeedRoute } from './feed/feed-route.js';
 import { bearerAuth, OPEN_PRINCIPAL, originCheck } from './mcp/access.js';
 import { createMcpEndpoint, type McpEndpoint } from './mcp/mcp-endpoint.js';
 import type { RelayContext } from './mcp/relay-context.js';
 import { startResourceUpdates } from './mcp/resource-updates.js';
 import type { EventLog } from './log/event-log.js';
 import type { Logger } from './observe/logger.js';
+import { metricsRoute, readyRoute, statusRoute } from './observe/http-routes.js';
+import { Observability } from './observe/observability.js';
 import { MemoryEventLog } from './log/memory.js';
 import { RedisEventLog } from './log/redis.js';
 import { SqliteEventLog } from './log/sqlite.js';
@@ -94,22 +98,30 @@ export interface HttpParts {
   listener: RequestListener;
   app: express.Express;
   mcp: McpEndpoint;
+  /** `GET /feed`: its open-feed count, and shutdown. */
+  feed: FeedRoute;
   context: RelayContext;
+  /** Metrics, drop tracking and the status report; `start()` runs its sweep. */
+  observability: Observability;
 }
 
 export function createHttpApp(log: EventLog, memory: CustomerMemory, config: RelayConfig, logger: Logger): HttpParts {
   const app = express();
   app.disable('x-powered-by');
+  const receivers = buildReceivers(config);
+  const principals = config.apiKeys.size > 0 ? [...config.apiKeys.values()] : [OPEN_PRINCIPAL];
+  const knownGroups = new Set(principals);
+  const observability = new Observability({ log, logger, sources: receivers.keys(), knownGroups, ...config.observe });
   const ingest = createWebhookHandler({
     log,
-    receivers: buildReceivers(config),
+    receivers,
     howToConfigure: howToConfigure(config),
     maxBodyBytes: config.webhooks.maxBodyBytes,
     now: Date.now,
     logger,
+    observe: (source, outcome, event) => observability.webhook(source, outcome, event),
   });
-  const principals = config.apiKeys.size > 0 ? [...config.apiKeys.values()] : [OPEN_PRINCIPAL];
-  const context: RelayContext = { log, memory, knownGroups: new Set(principals), nextPollMs: 5000 };
+  const context: RelayContext = { log, memory, knownGroups, nextPollMs: 5000, delivery: observability.tracker, streams: observability.streams };
   const mcp = createMcpEndpoint(context, {
     heartbeatMs: config.mcp.heartbeatMs,
     lifetimeMs: config.mcp.streamLifetimeMs,
@@ -118,6 +130,7 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
     resumeWindowMs: config.mcp.resumeWindowMs,
     logger,
   });
+  observability.watchListeners(() => mcp.listeners());
   app.all(
     '/mcp',
     originCheck({ loopbackOnly: isLoopbackHost(config.host), allowedOrigins: config.allowedOrigins }),
@@ -138,12 +151,19 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
   app.get('/healthz', async (_req, res) => {
     res.json({ status: 'ok', store: log.kind, head: await log.head() });
   });
+  app.get('/readyz', readyRoute(log));
+  const operatorAccess = [originCheck({ loopbackOnly: isLoopbackHost(config.host), allowedOrigins: config.allowedOrigins }), bearerAuth(config.apiKeys)];
+  app.get('/metrics', ...operatorAccess, metricsRoute(observability));
+  app.get('/status', ...operatorAccess, statusRoute(observability));
+  const feed = createFeedRoute({ log, heartbeatMs: config.mcp.heartbeatMs, bufferBytes: config.mcp.streamBufferBytes, logger });
+  app.get('/feed', ...operatorAccess, feed.handler);
+  app.use('/dashboard', dashboardRouter());
   const listener: RequestListener = (req, res) => {
     const source = webhookSource(req);
     if (source === undefined) app(req, res);
     else void ingest(req, res, source);
   };
-  return { listener, app, mcp, context };
+  return { listener, app, mcp, feed, context, observability };
 }
 
 /** A body that is not JSON gets JSON-RPC's parse error, not express's HTML page. */
@@ -189,6 +209,8 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
   const reactions = config.reactions.enabled
     ? new ReactionRunner({ log, memory, handlers, publicUrl: config.reactions.publicUrl ?? url, leaseMs: config.reactions.leaseMs, logger })
     : null;
+  if (reactions) parts.observability.watchReactions(reactions.recorder, reactions.group);
+  parts.observability.start();
   await reactions?.start();
   return {
     log,
@@ -198,8 +220,10 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
     async close() {
       clearInterval(retention);
       await reactions?.stop();
+      await parts.observability.close();
       stopResourceUpdates();
       await parts.mcp.close();
+      parts.feed.closeAll();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

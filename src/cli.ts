@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, describeStore, loadConfig, secretVariable } from './config.js';
+import { type StatusSettings, formatStatus, statusSettings } from './cli/status-format.js';
 import { type TailSettings, formatEvent, formatStart, formatSubscriptionError, tailSettings } from './cli/tail-format.js';
 import { isSampleName, sampleNames } from './ingest/samples.js';
 import { sendSample } from './ingest/send-sample.js';
@@ -18,6 +19,12 @@ commands:
         one JSON object per line); the mode and every reconnect go to stderr. The token
         defaults to RELAY_TOKEN, the mode to RELAY_CLIENT_MODE (else auto); tools mode
         acknowledges in the consumer group G (default: your principal's own group)
+
+  status [--since 1h] [--url URL] [--api-key K] [--json]
+        print the running relay's report (GET /status): webhooks received and processed, drop
+        rate against its threshold, p50/p95 delivery and p99 processing latency, action success
+        rate and the alert if one is raised; --since 15m … 7d (default 1h); the key defaults to
+        RELAY_TOKEN
 
 Every option also reads from the environment (HOST, PORT, RELAY_STORE, …); see README.md.`;
 
@@ -104,9 +111,31 @@ async function tail(argv: string[]): Promise<void> {
   await sub.closed;
 }
 
+async function status(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { since: { type: 'string' }, url: { type: 'string' }, 'api-key': { type: 'string' }, json: { type: 'boolean' } },
+    allowPositionals: true,
+  });
+  if (positionals.length > 0) throw new UsageError('status takes no positional arguments');
+  let settings: StatusSettings;
+  try {
+    settings = statusSettings(values, process.env, values.url ?? localUrl());
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const res = await fetch(settings.url, { headers: settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {} }).catch((error: unknown) => {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`cannot reach ${new URL(settings.url).origin}: ${cause?.code ?? cause?.message ?? String(error)}`);
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${settings.url} answered ${res.status}: ${text.slice(0, 200)}`);
+  process.stdout.write(`${settings.json ? text : formatStatus(JSON.parse(text), settings.since)}\n`);
+}
+
 class UsageError extends Error {}
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { serve, send, tail };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { serve, send, tail, status };
 
 async function main(): Promise<void> {
   const [name, ...argv] = process.argv.slice(2);

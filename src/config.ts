@@ -72,6 +72,14 @@ export interface RelayConfig {
     /** The reactions group's lease, also the delay before a failed reaction is retried. */
     leaseMs: number;
   };
+  observe: {
+    /** An accepted event neither delivered to an agent nor acked this long after receipt is dropped. */
+    dropDeadlineMs: number;
+    /** The window the drop rate (and its alert) is computed over. */
+    dropWindowMs: number;
+    /** Drop rate above which the alert is raised (0.001 = 0.1 %). */
+    dropAlert: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -147,6 +155,9 @@ const envSchema = z.object({
     .optional(),
   RELAY_HANDLERS: z.string().default(''),
   RELAY_REACTIONS_LEASE: duration.default(30_000),
+  RELAY_DROP_DEADLINE_S: intIn(1, 86_400).default(300),
+  RELAY_DROP_WINDOW_S: intIn(10, 7 * 86_400).default(3600),
+  RELAY_DROP_ALERT: z.coerce.number().min(0).max(1).default(0.001),
 });
 
 const SOURCE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;

@@ -20,6 +20,8 @@ export const catalogueTypes = [
   'outreach.requested',
   'handoff.requested',
   'notification.requested',
+  // The relay's own drop-rate alert (source `relay`, `data.state` raised or cleared).
+  'relay.alert',
 ] as const;
 
 export type CatalogueType = (typeof catalogueTypes)[number];

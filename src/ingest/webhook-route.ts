@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Event } from '../events/event.js';
 import type { EventLog } from '../log/event-log.js';
 import { LogError } from '../log/log-error.js';
 import type { Logger } from '../observe/logger.js';
+import { requestIdOf } from '../observe/request-id.js';
 import { readBody } from './read-body.js';
 import type { WebhookReceiver } from './receiver.js';
 
@@ -14,12 +16,17 @@ export interface WebhookRouteOptions {
   maxBodyBytes: number;
   now: () => number;
   logger: Logger;
+  /**
+   * Told every answer after it is sent: `outcome` is `accepted`, `duplicate` or the
+   * rejection reason code; `event` is the committed event when accepted.
+   */
+  observe?(source: string, outcome: string, event: Event | null): void;
 }
 
 /** `application/json`, or any `+json` type, with or without parameters. */
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
-type Outcome = { status: number; body: Record<string, unknown> };
+type Outcome = { status: number; body: Record<string, unknown>; event?: Event | null };
 
 function refusal(status: number, error: string, message: string): Outcome {
   return { status, body: { error, message } };
@@ -42,11 +49,13 @@ export function createWebhookHandler(options: WebhookRouteOptions): (req: Incomi
   return async (req, res, source) => {
     const outcome = await handle(source, req, options);
     const body = JSON.stringify(outcome.body);
-    const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) };
+    const requestId = requestIdOf(req.headers['x-request-id']);
+    const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId };
     if (outcome.status === 413) headers.connection = 'close';
     res.writeHead(outcome.status, headers).end(body);
-    const result = outcome.body.error ?? (outcome.body.duplicate ? 'duplicate' : 'accepted');
-    options.logger.info({ source: source.slice(0, 64), status: outcome.status, outcome: result, id: outcome.body.id }, 'webhook');
+    const result = (outcome.body.error ?? (outcome.body.duplicate ? 'duplicate' : 'accepted')) as string;
+    options.logger.info({ source: source.slice(0, 64), status: outcome.status, outcome: result, id: outcome.body.id, requestId }, 'webhook');
+    options.observe?.(source, result, outcome.event ?? null);
   };
 }
 
@@ -77,8 +86,8 @@ async function handle(source: string, req: IncomingMessage, options: WebhookRout
   const received = receiver.receive({ rawBody: read.body, headers: flatHeaders(req.headers) }, options.now());
   if (!received.ok) return refusal(received.status, received.reason, received.message);
   try {
-    const { id, duplicate } = await options.log.append(received.event);
-    return { status: 200, body: { received: true, id, duplicate } };
+    const { id, duplicate, event } = await options.log.append(received.event);
+    return { status: 200, body: { received: true, id, duplicate }, event };
   } catch (error) {
     if (error instanceof LogError && error.code === 'invalid_event') return refusal(400, 'invalid_event', 'the delivery does not make a valid event');
     options.logger.error({ err: error, source }, 'webhook commit failed');

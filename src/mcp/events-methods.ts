@@ -65,8 +65,10 @@ export function registerEventMethods(
       page = await log.read({ after: page.cursor ?? LOG_START, filter, limit: params.maxEvents });
     }
     const now = Date.now();
+    const returned = page.events.filter((e) => youngEnough(e, params.maxAgeMs, now));
+    for (const event of returned) context.delivery.delivered(event.id);
     return {
-      events: page.events.filter((e) => youngEnough(e, params.maxAgeMs, now)).map((e) => toOccurrence(e, params.name)),
+      events: returned.map((e) => toOccurrence(e, params.name)),
       cursor: page.cursor ?? LOG_START,
       hasMore: page.hasMore,
       truncated: page.truncated,

@@ -70,6 +70,13 @@ export class LegacySessions {
     return this.#sessions.size;
   }
 
+  /** Sessions subscribed to at least one resource. */
+  get subscribedSessions(): number {
+    let n = 0;
+    for (const session of this.#sessions.values()) if (session.subscriptions.size > 0) n++;
+    return n;
+  }
+
   /** All legacy sessions subscribed to `uri`, for `notifications/resources/updated`. */
   *subscribersOf(uri: string): Iterable<McpServer> {
     for (const session of this.#sessions.values()) if (session.subscriptions.has(uri)) yield session.server;

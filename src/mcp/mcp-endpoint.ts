@@ -23,6 +23,8 @@ export interface McpEndpoint {
   /** Tells subscribers of `uri`, in both eras, that it changed. */
   resourceUpdated(uri: string): void;
   readonly openStreams: number;
+  /** Clients listening for resource updates: legacy sessions with a subscription, open 2026-07-28 `subscriptions/listen` streams. */
+  listeners(): { legacy: number; modern: number };
   /** Ends every push stream with its final result, then closes sessions and the modern handler. */
   close(): Promise<void>;
 }
@@ -39,7 +41,7 @@ function header(value: string | string[] | undefined): string | undefined {
  * log ids, replay from the log and stay within a buffer bound.
  */
 export function createMcpEndpoint(context: RelayContext, options: McpEndpointOptions): McpEndpoint {
-  const registry = new StreamRegistry(options.maxStreamsPerPrincipal);
+  const registry = new StreamRegistry(options.maxStreamsPerPrincipal, context.streams);
   const legacy = new LegacySessions(context, registry, options);
   const modern = createMcpHandler(
     (ctx) =>
@@ -54,6 +56,7 @@ export function createMcpEndpoint(context: RelayContext, options: McpEndpointOpt
     { legacy: 'reject', onerror: (error) => options.logger.warn({ err: error }, 'mcp request failed') },
   );
   const modernNode = toNodeHandler(modern);
+  let modernListeners = 0;
 
   const handler: express.RequestHandler = async (req, res) => {
     const body: unknown = req.method === 'POST' ? req.body : undefined;
@@ -71,6 +74,8 @@ export function createMcpEndpoint(context: RelayContext, options: McpEndpointOpt
       }
       if (route.kind === 'modern' && route.messageKind === 'request' && route.message.method === 'subscriptions/listen') {
         honourOwnGroupsOnly(route.message.params, principalOf(req.auth));
+        modernListeners++;
+        res.once('close', () => modernListeners--);
       }
       return await modernNode(req, res, body);
     } catch (error) {
@@ -90,6 +95,7 @@ export function createMcpEndpoint(context: RelayContext, options: McpEndpointOpt
     get openStreams() {
       return registry.size;
     },
+    listeners: () => ({ legacy: legacy.subscribedSessions, modern: modernListeners }),
     async close() {
       registry.finishAll();
       await legacy.close();

@@ -1,5 +1,7 @@
 import type { EventLog } from '../log/event-log.js';
 import type { CustomerMemory } from '../memory/customer-memory.js';
+import type { DeliveryTracker } from '../observe/delivery-tracker.js';
+import type { StreamObserver } from '../observe/stream-stats.js';
 
 /** What every MCP handler of this relay shares, whatever the era or session. */
 export interface RelayContext {
@@ -13,4 +15,8 @@ export interface RelayContext {
   knownGroups: Set<string>;
   /** What `events/poll` suggests as the wait before the next poll when caught up. */
   nextPollMs: number;
+  /** Told each time an agent is handed or acks an event: what makes an event processed, not dropped. */
+  delivery: Pick<DeliveryTracker, 'delivered' | 'acked'>;
+  /** Told when push streams open and close. */
+  streams: StreamObserver;
 }

@@ -1,10 +1,14 @@
+import type { StreamObserver } from '../observe/stream-stats.js';
 import type { PushStream } from './push-stream.js';
 
 /** Open push streams by principal: the per-principal cap, and who to finish at shutdown. */
 export class StreamRegistry {
   readonly #byPrincipal = new Map<string, Set<PushStream>>();
 
-  constructor(private readonly maxPerPrincipal: number) {}
+  constructor(
+    private readonly maxPerPrincipal: number,
+    private readonly observer?: StreamObserver,
+  ) {}
 
   hasRoom(principal: string): boolean {
     return (this.#byPrincipal.get(principal)?.size ?? 0) < this.maxPerPrincipal;
@@ -14,11 +18,12 @@ export class StreamRegistry {
     const streams = this.#byPrincipal.get(principal) ?? new Set();
     streams.add(stream);
     this.#byPrincipal.set(principal, streams);
+    this.observer?.opened(stream.era, principal);
   }
 
   release(principal: string, stream: PushStream): void {
     const streams = this.#byPrincipal.get(principal);
-    streams?.delete(stream);
+    if (streams?.delete(stream)) this.observer?.closed(stream.era, principal, Date.now() - stream.openedAt, stream.framesWritten);
     if (streams?.size === 0) this.#byPrincipal.delete(principal);
   }
 

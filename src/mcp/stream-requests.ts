@@ -84,6 +84,7 @@ export async function openPushStream(res: ServerResponse, spec: OpenStream, cont
     retryMs: spec.retryMs,
     announce: spec.announce,
     era: spec.era,
+    onDelivered: (eventId) => context.delivery.delivered(eventId),
     onEnd: (reason, cursor) => {
       registry.release(spec.principal, stream);
       spec.onEnd(reason, cursor);

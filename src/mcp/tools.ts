@@ -64,6 +64,7 @@ export function registerTools(server: McpServer, principal: string, context: Rel
         const name = ownedGroup(principal, group);
         context.knownGroups.add(name);
         const events = await log.claim(name, { limit, leaseMs, filter: types ? { types } : undefined });
+        for (const event of events) context.delivery.delivered(event.id);
         const counts = await log.pending(name);
         return result({ events, remaining: Math.max(0, counts.pending - counts.leased) });
       }),
@@ -99,6 +100,7 @@ export function registerTools(server: McpServer, principal: string, context: Rel
         const ids = [...(eventId === undefined ? [] : [eventId]), ...(eventIds ?? [])];
         if (ids.length === 0) return toolError('invalid_argument', 'pass eventId or eventIds');
         await log.ack(ownedGroup(principal, group), ids);
+        for (const id of ids) context.delivery.acked(id);
         return result({ acknowledged: true as const, count: ids.length });
       }),
   );

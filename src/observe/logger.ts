@@ -5,12 +5,14 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 /**
  * Structured JSON lines on stdout. Secrets and payloads never go in: callers log reason
- * codes, ids and counts, and the redaction list is a second line of defence.
+ * codes, ids and counts, and the redaction list is a second line of defence. `destination`
+ * replaces stdout (an embedding process's own sink).
  */
-export function createLogger(level: LogLevel): Logger {
-  return pino({
+export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
+  const options = {
     name: 'mcp-event-relay',
     level,
     redact: { paths: ['secret', 'secrets', 'authorization', 'headers.authorization', 'body', 'raw'], censor: '[redacted]' },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

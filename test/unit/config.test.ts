@@ -13,6 +13,11 @@ describe('configuration', () => {
     });
   });
 
+  it('defaults the drop deadline to 5 minutes, its window to an hour and the alert to 0.1 %', () => {
+    expect(loadConfig({}).observe).toEqual({ dropDeadlineMs: 300_000, dropWindowMs: 3_600_000, dropAlert: 0.001 });
+    expect(loadConfig({ RELAY_DROP_DEADLINE_S: '1', RELAY_DROP_WINDOW_S: '60', RELAY_DROP_ALERT: '0.5' }).observe).toEqual({ dropDeadlineMs: 1000, dropWindowMs: 60_000, dropAlert: 0.5 });
+  });
+
   it('reads the environment and lets flags win over it', () => {
     const env = { PORT: '9000', RELAY_STORE: 'memory', RELAY_LEASE: '2m', RELAY_API_KEYS: 'k_0123456789abcdef:alice' };
     const config = loadConfig(env, ['--port', '9100', '--host', '0.0.0.0']);
@@ -35,6 +40,10 @@ describe('configuration', () => {
     [{ RELAY_API_KEYS: 'k_0123456789abcdef:Alice!' }, [], /^RELAY_API_KEYS: principal "Alice!" must be/],
     [{ RELAY_API_KEYS: 'k_0123456789abcdef:a,k_0123456789abcdef:b' }, [], /listed twice/],
     [{ RELAY_HEARTBEAT: '45s' }, [], /^RELAY_HEARTBEAT: must be between 100ms and 30s/],
+    [{ RELAY_DROP_DEADLINE_S: '0' }, [], /^RELAY_DROP_DEADLINE_S="0"/],
+    [{ RELAY_DROP_WINDOW_S: '5' }, [], /^RELAY_DROP_WINDOW_S="5"/],
+    [{ RELAY_DROP_ALERT: '2' }, [], /^RELAY_DROP_ALERT="2"/],
+    [{ RELAY_DROP_ALERT: 'often' }, [], /^RELAY_DROP_ALERT="often"/],
   ])('fails fast with one line naming the setting: %j %j', (env, argv, message) => {
     const attempt = () => loadConfig(env, argv);
     expect(attempt).toThrow(ConfigError);

@@ -1,0 +1,71 @@
+import type express from 'express';
+import type { EventLog } from '../log/event-log.js';
+import type { Logger } from '../observe/logger.js';
+import { parseFeedRequest } from './feed-request.js';
+import { FeedStream } from './feed-stream.js';
+
+export interface FeedRouteOptions {
+  log: EventLog;
+  /** `:` keep-alive comments this often (`RELAY_HEARTBEAT`), so proxies keep an idle feed open. */
+  heartbeatMs: number;
+  /** `RELAY_STREAM_BUFFER_BYTES`: the same bound as push streams. */
+  bufferBytes: number;
+  logger: Logger;
+}
+
+/** `GET /feed` and the feeds it has open. Authentication runs before {@link handler}. */
+export interface FeedRoute {
+  handler: express.RequestHandler;
+  /** Feeds currently streaming (for metrics). */
+  readonly openFeeds: number;
+  /** Ends every open feed (shutdown); clients reconnect with `Last-Event-ID`. */
+  closeAll(): void;
+}
+
+/** What browsers wait before reconnecting a dropped feed. */
+const RETRY_MS = 2000;
+
+export function createFeedRoute(options: FeedRouteOptions): FeedRoute {
+  const open = new Set<FeedStream>();
+  const handler: express.RequestHandler = async (req, res) => {
+    const request = parseFeedRequest(req.query as Record<string, unknown>, req.headers['last-event-id']);
+    if ('error' in request) {
+      res.status(400).json(request);
+      return;
+    }
+    let after: string | null;
+    try {
+      // Without a cursor a feed is live only: it starts after the last id ever assigned.
+      after = request.lastEventId ?? (await options.log.head());
+    } catch {
+      res.status(503).json({ error: 'store_unavailable', message: 'the event log is not reachable; retry shortly' });
+      return;
+    }
+    const principal = req.auth?.clientId;
+    const stream: FeedStream = new FeedStream(res, {
+      log: options.log,
+      filter: request.filter,
+      after,
+      requested: request.lastEventId,
+      heartbeatMs: options.heartbeatMs,
+      bufferBytes: options.bufferBytes,
+      retryMs: RETRY_MS,
+      onEnd: (reason) => {
+        open.delete(stream);
+        options.logger.info({ principal, reason, open: open.size }, 'feed closed');
+      },
+    });
+    open.add(stream);
+    options.logger.info({ principal, filter: request.filter, replay: request.lastEventId !== undefined, open: open.size }, 'feed opened');
+    await stream.start();
+  };
+  return {
+    handler,
+    get openFeeds() {
+      return open.size;
+    },
+    closeAll() {
+      for (const stream of [...open]) stream.close();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type express from 'express';
+import type { EventLog } from '../log/event-log.js';
+import type { Observability } from './observability.js';
+import { parseSince, statusReport } from './status-report.js';
+
+/** How long `/readyz` waits for the store before calling it unavailable. */
+const READY_TIMEOUT_MS = 2000;
+
+/** `GET /metrics`: Prometheus text from the relay's own registry. */
+export function metricsRoute(observability: Observability): express.RequestHandler {
+  const { registry } = observability.metrics;
+  return async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  };
+}
+
+/** `GET /status?since=1h`: the windowed report; a bad `since` is 400 with a reason code. */
+export function statusRoute(observability: Observability): express.RequestHandler {
+  return async (req, res) => {
+    const since = parseSince(typeof req.query.since === 'string' ? req.query.since : req.query.since === undefined ? undefined : '');
+    if (!since.ok) {
+      res.status(400).json({ error: since.error, message: since.message });
+      return;
+    }
+    res.json(await statusReport(observability, since.ms));
+  };
+}
+
+/** `GET /readyz`: 200 when the store answers within a timeout, else 503 with the reason. */
+export function readyRoute(log: EventLog): express.RequestHandler {
+  return async (_req, res) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS);
+    });
+    try {
+      const head = await Promise.race([log.head(), timeout]);
+      res.json({ status: 'ready', store: log.kind, head });
+    } catch (error) {
+      const reason = (error as Error).message === 'timeout' ? 'store_timeout' : 'store_unavailable';
+      res.status(503).json({ status: 'unavailable', error: reason, message: reason === 'store_timeout' ? `the store did not answer within ${READY_TIMEOUT_MS} ms` : 'the store cannot be read' });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}

@@ -1,0 +1,130 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Relay } from '../../src/app.js';
+import { loadSample, type SampleName } from '../../src/ingest/samples.js';
+import { routeOfSample, startTestRelay, testSecrets } from '../support/relay.js';
+import { oracleSign } from '../support/webhook-oracles.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const OUTPUT = 'test-output';
+
+async function launch(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: the dashboard test needs Debian's chromium (apt-get install -y chromium)`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Plays a shipped sample at the relay, signed now by the provider's own library; returns the event id. */
+async function sendWebhook(relay: Relay, name: SampleName, upstreamId: string): Promise<string> {
+  const sample = loadSample(name);
+  const body = JSON.stringify({ ...(sample.body as object), id: upstreamId });
+  const route = routeOfSample[name];
+  const headers = await oracleSign(sample.provider, body, testSecrets[route], Date.now(), { ...sample.headers, 'content-type': 'application/json' });
+  const res = await fetch(`${relay.url}/webhooks/${route}`, { method: 'POST', body, headers });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { id: string }).id;
+}
+
+/** Everything the page reports as wrong: console errors and uncaught exceptions. */
+function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`page: ${error.message}`));
+  return errors;
+}
+
+const text = (page: Page, selector: string) => page.locator(selector).textContent();
+
+describe('/dashboard in a browser', { timeout: 60_000 }, () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launch();
+    await mkdir(OUTPUT, { recursive: true });
+  });
+  afterAll(() => browser?.close());
+
+  it('shows a webhook live, moves the counters, logs no error, and is captured in test-output/', async () => {
+    const relay = await startTestRelay({ RELAY_REACTIONS: 'on' });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors = collectErrors(page);
+    try {
+      const response = await page.goto(`${relay.url}/dashboard`);
+      expect(response?.status()).toBe(200);
+      expect(response?.headers()['content-security-policy']).toMatch(/^default-src 'self'/);
+      await page.locator('#feed-state', { hasText: 'feed: live' }).waitFor();
+      await page.locator('#health', { hasText: 'ok' }).waitFor();
+      expect(await text(page, '#received')).toBe('0');
+
+      const id = await sendWebhook(relay, 'payment_failed', 'evt_dashboard_1');
+      const row = page.locator(`#events li[data-id="${id}"]`);
+      await row.waitFor();
+      expect(await row.textContent()).toMatch(/payment\.failed.*stripe.*customer:/);
+      await page.locator('#received', { hasText: /^1$/ }).waitFor();
+
+      await sendWebhook(relay, 'order_shipped', 'evt_dashboard_2');
+      await sendWebhook(relay, 'ticket_escalated', 'evt_dashboard_3');
+      await page.locator('#received', { hasText: /^3$/ }).waitFor();
+      // The reactions' derived events come through the same feed.
+      await page.locator('#events li .type', { hasText: 'outreach.requested' }).waitFor();
+      expect(Number(await text(page, '#live-count'))).toBeGreaterThanOrEqual(4);
+      await page.locator('#handlers td', { hasText: 'relay/payment-failed' }).first().waitFor();
+
+      await page.screenshot({ path: `${OUTPUT}/dashboard.png` });
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.screenshot({ path: `${OUTPUT}/dashboard-dark.png` });
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await relay.close();
+    }
+  });
+
+  it('turns the drop rate red and names the offenders when an event goes unprocessed past the deadline', async () => {
+    const relay = await startTestRelay({ RELAY_DROP_DEADLINE_S: '1' });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors = collectErrors(page);
+    try {
+      await page.goto(`${relay.url}/dashboard`);
+      await page.locator('#health', { hasText: 'ok' }).waitFor();
+      expect(await page.locator('#alert').isHidden()).toBe(true);
+      await sendWebhook(relay, 'payment_failed', 'evt_dashboard_dropped');
+      await page.locator('#health', { hasText: 'ALERT' }).waitFor();
+      expect(await page.locator('#alert').textContent()).toContain('stripe payment.failed: 1 dropped');
+      expect(await page.locator('#drop-tile').getAttribute('class')).toContain('alerting');
+      await page.screenshot({ path: `${OUTPUT}/dashboard-alert.png` });
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await relay.close();
+    }
+  });
+
+  it('asks for the API key once when the relay requires one, then streams with it', async () => {
+    const key = 'dashboard-test-key-0123456789';
+    const relay = await startTestRelay({ RELAY_API_KEYS: `${key}:operator` });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors = collectErrors(page);
+    try {
+      await page.goto(`${relay.url}/dashboard`);
+      await page.locator('#key-form').waitFor();
+      await page.fill('#api-key', key);
+      await page.click('#key-form button');
+      await page.locator('#feed-state', { hasText: 'feed: live' }).waitFor();
+      await page.locator('#health', { hasText: 'ok' }).waitFor();
+      const id = await sendWebhook(relay, 'refund', 'evt_dashboard_key');
+      await page.locator(`#events li[data-id="${id}"]`).waitFor();
+      expect(await page.evaluate('sessionStorage.length')).toBe(1);
+      // Chromium logs every non-2xx fetch; the 401s that made the page ask for the key are expected.
+      expect(errors.filter((e) => !e.includes('status of 401'))).toEqual([]);
+    } finally {
+      await page.close();
+      await relay.close();
+    }
+  });
+});
