@@ -25,6 +25,10 @@ const benchmarks: Record<string, BenchmarkEntry> = {
     summary: 'requests, tool calls and webhook-to-onEvent latency per client mode over a support day (push, long poll, tools 1 s / 30 s)',
     load: () => import('./modes.js'),
   },
+  scale: {
+    summary: 'push fan-out to 1,000 subscribers, replay of 100,000 missed events, memory per idle subscriber, vs a bare SSE server',
+    load: () => import('./scale.js'),
+  },
 };
 
 function usage(): string {

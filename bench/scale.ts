@@ -1,0 +1,284 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LOG_START } from '../src/events/ulid.js';
+import { DeliveryPool, INGEST_SECRET } from './ingest-deliveries.js';
+import { describeMachine } from './machine.js';
+import { pinLoadGenerator, type Pinning } from './proc-stats.js';
+import { killRedisServers, type RedisProcess, redisServerVersion, startRedis } from './redis-process.js';
+import { captureHeads, framePublisher, type FanoutServer, measureFanout, webhookPublisher } from './scale-fanout.js';
+import { LoadGenerators } from './scale-loaders.js';
+import { measureIdleMemory, type MemoryRow } from './scale-memory.js';
+import { measureReplay, type ReplayTarget } from './scale-replay.js';
+import { printScaleReport, type ScaleResults } from './scale-report.js';
+import { preloadStore, storeRefusal } from './scale-stores.js';
+import { measureStoreAppends, measureStoreIngest, type StoreUnderTest } from './scale-throughput.js';
+import { killServers, type ServerProcess, startServer } from './server-process.js';
+import { formatCount } from './table.js';
+
+/**
+ * `npm run bench -- scale`: push fan-out to many subscribers, replay of a long backlog,
+ * memory per idle subscriber, and ingest/append with Redis beside SQLite, each against a
+ * baseline measured in the same run (conventions rule 7). See bench/README.md.
+ */
+
+export interface ScaleSettings {
+  subscribers: number;
+  /** Timed fan-out events per server. */
+  events: number;
+  warmupEvents: number;
+  rounds: number;
+  window: number;
+  replayEvents: number;
+  replayPasses: number;
+  /** Idle subscriber counts at which memory is read, ascending. */
+  idle: number[];
+  loaders: number;
+  /** Timed seconds per server (ingest) and per store (append). */
+  ingestSeconds: number;
+  appendSeconds: number;
+  /** Runs only this part (the others report no rows). */
+  only: 'replay' | undefined;
+}
+
+const FULL: Omit<ScaleSettings, 'subscribers'> = {
+  events: 600,
+  warmupEvents: 100,
+  rounds: 3,
+  window: 8,
+  replayEvents: 100_000,
+  replayPasses: 2,
+  idle: [1000, 10_000],
+  loaders: 2,
+  ingestSeconds: 4,
+  appendSeconds: 3,
+  only: undefined,
+};
+const QUICK: Omit<ScaleSettings, 'subscribers'> = { ...FULL, events: 150, warmupEvents: 50, rounds: 2, replayEvents: 20_000, replayPasses: 1, idle: [1000], ingestSeconds: 2, appendSeconds: 1.5 };
+/**
+ * The memory relay's backlog: it can only be filled over HTTP, a webhook at a time, which
+ * for 100,000 would take minutes; replay costs about the same per event at any length.
+ */
+const MEMORY_REPLAY_EVENTS = 10_000;
+/** Distinct webhook deliveries per second of ingest the pool is sized for (as `ingest` sizes its own). */
+const INGEST_POOL_RATE = 15_000;
+
+/** Node arguments for `script`; with `gc`, a full GC on SIGUSR2 (for the memory rows). */
+function nodeArgs(script: string[], gc: boolean): string[] {
+  return gc ? ['--expose-gc', '--import', 'tsx', '--import', './bench/gc-on-signal.ts', ...script] : ['--import', 'tsx', ...script];
+}
+
+export async function run(args: string[]): Promise<void> {
+  const settings = parseSettings(args);
+  const dir = mkdtempSync(join(os.tmpdir(), 'mcp-event-relay-bench-scale-'));
+  let loaders: LoadGenerators | undefined;
+  // Also on Ctrl-C and on a crash: no child process or temporary file outlives the run.
+  const cleanUp = () => {
+    loaders?.kill();
+    killServers();
+    killRedisServers();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const onSigint = () => {
+    cleanUp();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSigint);
+  process.once('exit', cleanUp);
+
+  const machine = describeMachine();
+  const pinning = pinLoadGenerator();
+  let redis: RedisProcess | undefined;
+  let results: ScaleResults;
+  try {
+    const redisVersion = redisServerVersion();
+    // Asks the relay's own config whether it takes a Redis store at all (no connection is made).
+    const redisRefusal = redisVersion === undefined ? 'no redis-server on PATH' : storeRefusal('redis://127.0.0.1:6379');
+    if (redisRefusal === undefined) redis = await startRedis(dir, pinning?.server);
+    loaders = new LoadGenerators(settings.loaders);
+    const pool = new DeliveryPool(Math.max(settings.warmupEvents + settings.events, MEMORY_REPLAY_EVENTS, INGEST_POOL_RATE * (settings.ingestSeconds + 1)));
+    console.error(`building ${formatCount(pool.size)} distinct deliveries…`);
+    await pool.build();
+    await pool.sign(Date.now());
+
+    // One file or Redis database per part, so no part reads what another wrote.
+    const durable = (part: string, db: number): StoreUnderTest[] => [
+      { name: 'sqlite full', store: `sqlite:${join(dir, `${part}.db`)}` },
+      ...(redis ? [{ name: 'redis', store: `${redis.url}/${db}` }] : []),
+    ];
+    const context: Context = { dir, pinning, loaders, pool, settings };
+    const all = settings.only === undefined;
+    const fanout = all ? await fanoutPart(context) : [];
+    const replay = await replayPart(context, durable('replay', 0));
+    const memory = all ? await memoryPart(context) : [];
+    const ingest = all ? await measureStoreIngest(durable('ingest', 1), pool, settings.ingestSeconds, pinning?.server) : [];
+    const append = all ? await measureStoreAppends(durable('append', 2), dir, settings.appendSeconds, settings.rounds) : [];
+    results = { fanout, replay, memory, ingest, append, redisRefusal, redisVersion };
+  } finally {
+    loaders?.stop();
+    await redis?.stop();
+    cleanUp();
+    process.off('SIGINT', onSigint);
+    process.off('exit', cleanUp);
+  }
+  printScaleReport(machine, pinning, settings, results);
+}
+
+function parseSettings(args: string[]): ScaleSettings {
+  const { values } = parseArgs({
+    args,
+    options: {
+      subscribers: { type: 'string', default: '1000' },
+      events: { type: 'string' },
+      'replay-events': { type: 'string' },
+      idle: { type: 'string' },
+      window: { type: 'string' },
+      loaders: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+    },
+  });
+  const base = values.quick ? QUICK : FULL;
+  const number = (text: string | undefined, fallback: number) => (text === undefined ? fallback : Number(text));
+  const settings: ScaleSettings = {
+    ...base,
+    subscribers: Number(values.subscribers),
+    events: number(values.events, base.events),
+    replayEvents: number(values['replay-events'], base.replayEvents),
+    idle: values.idle === undefined ? base.idle : values.idle.split(',').map(Number),
+    window: number(values.window, base.window),
+    loaders: number(values.loaders, base.loaders),
+    only: values.only === 'replay' ? 'replay' : undefined,
+  };
+  const positive = (n: number) => Number.isInteger(n) && n > 0;
+  const valid =
+    positive(settings.subscribers) &&
+    settings.subscribers <= 10_000 &&
+    positive(settings.events) &&
+    positive(settings.replayEvents) &&
+    positive(settings.window) &&
+    positive(settings.loaders) &&
+    (values.only === undefined || settings.only !== undefined) &&
+    settings.idle.length > 0 &&
+    settings.idle.every((n, i) => positive(n) && n <= 10_000 && (i === 0 || n > settings.idle[i - 1]!));
+  if (!valid) {
+    throw new Error(
+      'usage: scale [--subscribers <n ≤ 10000>=1000] [--events <fan-out events per server>=600] [--replay-events <n>=100000] ' +
+        '[--idle <ascending counts ≤ 10000>=1000,10000] [--window <events in flight>=8] [--loaders <processes>=2] [--quick] [--only replay]',
+    );
+  }
+  return settings;
+}
+
+interface Context {
+  dir: string;
+  pinning: Pinning | undefined;
+  loaders: LoadGenerators;
+  pool: DeliveryPool;
+  settings: ScaleSettings;
+}
+
+function relayEnv(store: string): Record<string, string> {
+  return {
+    RELAY_STORE: store,
+    // Per-webhook info lines would measure the logger.
+    RELAY_LOG_LEVEL: 'warn',
+    STRIPE_WEBHOOK_SECRET: INGEST_SECRET,
+    RELAY_MAX_STREAMS_PER_PRINCIPAL: '10000',
+    RELAY_HEARTBEAT: '30s',
+  };
+}
+
+function startRelay(context: Context, name: string, store: string, gc = false): Promise<ServerProcess> {
+  console.error(`${name}: starting`);
+  return startServer({ name, args: nodeArgs(['src/cli.ts', 'serve'], gc), env: relayEnv(store), cpu: context.pinning?.server });
+}
+
+function startBare(context: Context, gc = false): Promise<ServerProcess> {
+  return startServer({ name: 'bare SSE', args: nodeArgs(['bench/bare-sse-server.ts'], gc), env: {}, cpu: context.pinning?.server });
+}
+
+async function setBareFrames(url: string, heads: string[], replay: number): Promise<void> {
+  const response = await fetch(`${url}/frames`, { method: 'POST', body: JSON.stringify({ heads, replay }) });
+  if (!response.ok) throw new Error(`bare SSE server refused its frames: ${response.status}`);
+}
+
+async function fanoutPart(context: Context) {
+  const { loaders, pool, settings } = context;
+  const relay = await startRelay(context, 'relay (sqlite full)', `sqlite:${join(context.dir, 'fanout.db')}`);
+  const bare = await startBare(context);
+  try {
+    let heads: string[] = [];
+    const targets: FanoutServer[] = [
+      { name: 'relay (sqlite full)', kind: 'relay', server: relay, publish: webhookPublisher(relay.url, pool) },
+      { name: 'bare SSE broadcast', kind: 'bare', server: bare, publish: framePublisher(bare.url, () => heads) },
+    ];
+    for (const target of targets) {
+      console.error(`fan-out: opening ${formatCount(settings.subscribers)} subscriptions to ${target.name}`);
+      await loaders.open(target.server.url, settings.subscribers);
+    }
+    const rows = await measureFanout(targets, loaders, settings, async (target) => {
+      if (target.kind === 'relay') heads = await captureHeads(relay.url, LOG_START, settings.warmupEvents);
+    });
+    for (const target of targets) await loaders.close(target.server.url);
+    return rows;
+  } finally {
+    await Promise.all([relay.stop(), bare.stop()]);
+  }
+}
+
+async function replayPart(context: Context, stores: readonly StoreUnderTest[]) {
+  const { loaders, settings } = context;
+  const events = settings.replayEvents;
+  const servers: ServerProcess[] = [];
+  try {
+    const targets: ReplayTarget[] = [];
+    for (const { name, store } of stores) {
+      console.error(`replay: preloading ${formatCount(events)} events into ${name}`);
+      await preloadStore(store, events);
+      const relay = await startRelay(context, `relay (${name})`, store);
+      servers.push(relay);
+      targets.push({ name: `relay (${name})`, kind: 'relay', url: relay.url, pid: relay.pid, cursor: LOG_START, missed: events });
+    }
+    const memory = await startRelay(context, 'relay (memory)', 'memory');
+    servers.push(memory);
+    const memoryEvents = Math.min(events, MEMORY_REPLAY_EVENTS);
+    console.error(`replay: posting ${formatCount(memoryEvents)} webhooks to relay (memory)`);
+    await postAll(webhookPublisher(memory.url, context.pool), memoryEvents);
+    targets.push({ name: 'relay (memory)', kind: 'relay', url: memory.url, pid: memory.pid, cursor: LOG_START, missed: memoryEvents });
+    const bare = await startBare(context);
+    servers.push(bare);
+    await setBareFrames(bare.url, await captureHeads(targets[0]!.url, LOG_START, 1000), events);
+    targets.unshift({ name: 'bare SSE, same frames', kind: 'bare', url: bare.url, pid: bare.pid, cursor: LOG_START, missed: events });
+    return await measureReplay(targets, loaders, settings.replayPasses);
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+}
+
+/** Publishes events 0…count−1 with 32 in flight. */
+async function postAll(publish: (i: number) => Promise<string>, count: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await publish(next++);
+  };
+  await Promise.all(Array.from({ length: 32 }, worker));
+}
+
+async function memoryPart(context: Context): Promise<MemoryRow[]> {
+  const rows: MemoryRow[] = [];
+  const bare = await startBare(context, true);
+  try {
+    rows.push(...(await measureIdleMemory('bare SSE broadcast', 'bare', bare, context.loaders, context.settings.idle)));
+  } finally {
+    await bare.stop();
+  }
+  const relay = await startRelay(context, 'relay (sqlite full)', `sqlite:${join(context.dir, 'memory.db')}`, true);
+  try {
+    rows.push(...(await measureIdleMemory('relay (sqlite full)', 'relay', relay, context.loaders, context.settings.idle)));
+  } finally {
+    await relay.stop();
+  }
+  return rows;
+}
