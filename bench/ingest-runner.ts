@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import autocannon, { type RawResult } from 'autocannon';
 import Database from 'better-sqlite3';
 import { type Cursor, type DeliveryPool, INGEST_SECRET } from './ingest-deliveries.js';
@@ -10,6 +12,7 @@ import { formatCount } from './table.js';
  * child processes, interleaved: what `ingest` reports, and the ingest rows of `scale`.
  */
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const ROUTE = '/webhooks/stripe';
 /** The relay only answers 200 once it has a body like this one. */
 const ACCEPTED = '"duplicate":false';
@@ -38,12 +41,16 @@ export interface ServerSpec {
 /** The baseline: `bench/bare-http-server.ts`. */
 export const BARE_HTTP: ServerSpec = { name: 'bare node:http', kind: 'bare', args: ['--import', 'tsx', 'bench/bare-http-server.ts'], env: {} };
 
-/** A relay on `RELAY_STORE=<store>` that accepts the pool's Stripe deliveries; `nodeArgs` go before the script. */
+/**
+ * A relay on `RELAY_STORE=<store>` that accepts the pool's Stripe deliveries; `nodeArgs` go
+ * before the script. It runs as `npm start` runs it: the compiled JavaScript, which
+ * {@link measureIngest} builds first.
+ */
 export function relaySpec(name: string, store: string, options: { synchronous?: 'full' | 'normal'; sqlitePath?: string; nodeArgs?: string[] } = {}): ServerSpec {
   return {
     name: `relay (${name})`,
     kind: 'relay',
-    args: [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/cli.ts', 'serve'],
+    args: [...(options.nodeArgs ?? []), 'dist/src/cli.js', 'serve'],
     env: {
       RELAY_STORE: store,
       RELAY_SQLITE_SYNCHRONOUS: options.synchronous ?? 'full',
@@ -55,6 +62,12 @@ export function relaySpec(name: string, store: string, options: { synchronous?: 
   };
 }
 
+/** `npm run build`, as `npm start` does first; its output goes to stderr, away from the report. */
+function buildRelay(): void {
+  console.error('building the relay (npm run build)…');
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+}
+
 /**
  * Starts every server (pinned to `cpu`), warms each up, then loads them in `rounds`
  * interleaved slices; afterwards sends the first delivery again to every relay. Stops the
@@ -62,6 +75,7 @@ export function relaySpec(name: string, store: string, options: { synchronous?: 
  */
 export async function measureIngest(specs: readonly ServerSpec[], settings: IngestLoad, pool: DeliveryPool, cpu: string | undefined): Promise<Row[]> {
   const contenders: Contender[] = [];
+  if (specs.some((spec) => spec.kind === 'relay')) buildRelay();
   try {
     for (const spec of specs) {
       console.error(`${spec.name}: starting`);

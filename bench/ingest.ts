@@ -68,6 +68,7 @@ export async function run(args: string[]): Promise<void> {
       `load: autocannon ${autocannonVersion()} in the bench process, ${settings.connections} connections, no pipelining; ` +
         `per server ${settings.warmup} s warm-up, then ${settings.seconds} s timed in ${settings.rounds} interleaved slices`,
     );
+    console.log('relays: node dist/src/cli.js serve, the compiled JavaScript `npm start` runs, built at the start of this run');
     console.log(
       pinning
         ? `cores: each server in its own child process pinned to CPU ${pinning.server}, the load generator pinned to CPU ${pinning.client} (taskset)`
@@ -121,7 +122,7 @@ function parseSettings(args: string[]): Settings {
 }
 
 function serverSpecs(dir: string, settings: Settings): ServerSpec[] {
-  // One directory per relay: the main thread and tsx's loader thread each write a profile.
+  // One directory per relay, named after it.
   const profile = (name: string) => (settings.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(settings.cpuProf, `relay-${name.replace(/\W+/g, '-')}`)}`] : []);
   if (settings.cpuProf) mkdirSync(settings.cpuProf, { recursive: true });
   const full = join(dir, 'relay-full.db');
