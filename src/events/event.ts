@@ -29,13 +29,20 @@ export interface Event {
   raw: unknown;
 }
 
-const shortText = z.string().min(1).max(256);
-const isoTime = z.iso.datetime({ offset: true });
+/** The rules of {@link newEventSchema}, named so the log's zod-free check applies the same ones. */
+export const SOURCE_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+export const MAX_TEXT_LENGTH = 256;
+const ISO_TIME_OPTIONS = { offset: true } as const;
+/** The pattern `z.iso.datetime` tests, for these options. */
+export const ISO_TIME_PATTERN = z.regexes.datetime(ISO_TIME_OPTIONS);
+
+const shortText = z.string().min(1).max(MAX_TEXT_LENGTH);
+const isoTime = z.iso.datetime(ISO_TIME_OPTIONS);
 
 /** What a writer hands the log; the log fills in `id` and, when absent, the times. */
 export const newEventSchema = z
   .object({
-    source: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'source must be lowercase letters, digits, "_", "-" or "." (max 64)'),
+    source: z.string().regex(SOURCE_PATTERN, 'source must be lowercase letters, digits, "_", "-" or "." (max 64)'),
     type: shortText,
     sourceType: shortText,
     sourceEventId: shortText,
