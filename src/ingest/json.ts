@@ -8,6 +8,11 @@ const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACE = 0x7d;
 const CLOSE_BRACKET = 0x5d;
+/**
+ * JSON is UTF-8 (RFC 8259); lenient decoding would turn bad bytes into U+FFFD silently.
+ * One decoder serves every body: a call without `stream` starts from a clean state.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Parses a body as JSON, refusing nesting deeper than `maxDepth` containers (`{}` is depth 1).
@@ -21,14 +26,16 @@ const CLOSE_BRACKET = 0x5d;
  */
 export function parseJsonBody(raw: Buffer, maxDepth: number = DEFAULT_MAX_JSON_DEPTH): JsonBody {
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < raw.length; i++) {
+  const length = raw.length;
+  for (let i = 0; i < length; i++) {
     const byte = raw[i];
-    if (inString) {
-      if (byte === BACKSLASH) i++;
-      else if (byte === QUOTE) inString = false;
-    } else if (byte === QUOTE) {
-      inString = true;
+    if (byte === QUOTE) {
+      // A string, skipped in its own loop: most of a payload's bytes are inside strings.
+      for (i++; i < length; i++) {
+        const inner = raw[i];
+        if (inner === QUOTE) break;
+        if (inner === BACKSLASH) i++;
+      }
     } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
       if (++depth > maxDepth) return { ok: false, reason: 'too_deep' };
     } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
@@ -36,8 +43,7 @@ export function parseJsonBody(raw: Buffer, maxDepth: number = DEFAULT_MAX_JSON_D
     }
   }
   try {
-    // JSON is UTF-8 (RFC 8259); lenient decoding would turn bad bytes into U+FFFD silently.
-    return { ok: true, value: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw)) };
+    return { ok: true, value: JSON.parse(UTF8.decode(raw)) };
   } catch {
     return { ok: false, reason: 'invalid_json' };
   }

@@ -52,6 +52,11 @@ describe('parseJsonBody', () => {
     expect(parse(Buffer.from([0x22, 0xff, 0xfe, 0x22]))).toEqual({ ok: false, reason: 'invalid_json' });
   });
 
+  it('decodes the next body cleanly after one that stopped mid-character', () => {
+    expect(parse(Buffer.from([0x22, 0xe6, 0x97]))).toEqual({ ok: false, reason: 'invalid_json' });
+    expect(parse('"\u00e9 é"')).toEqual({ ok: true, value: 'é é' });
+  });
+
   it('keeps multi-byte UTF-8 text intact', () => {
     expect(parse('{"name":"Zoë [日本]"}', 1)).toEqual({ ok: true, value: { name: 'Zoë [日本]' } });
   });
