@@ -7,11 +7,18 @@ export interface QueuedAppend {
   reject(error: unknown): void;
 }
 
+/** Bounds how long a growing group commit keeps gathering: turns of the loop, each doing real work. */
+const MAX_GATHER_TURNS = 16;
+
 /**
  * Group commit: appends made in the same turn of the event loop (concurrent webhook
- * requests, a `Promise.all` of producers) are queued and handed to `commit` together on the
- * next `setImmediate`, so N concurrent appends cost one transaction (one fsync, one Redis
- * script call) instead of N. A lone append waits only for that one turn, never for a timer.
+ * requests, a `Promise.all` of producers) are queued and handed to `commit` together on a
+ * later `setImmediate`, so N concurrent appends cost one transaction (one fsync, one Redis
+ * script call) instead of N. While each turn brings more appends (requests the kernel
+ * already holds, read in the turn's poll phase), the commit waits one more turn, up to
+ * {@link MAX_GATHER_TURNS}: under load the deliveries that arrived during the previous fsync
+ * share the next one instead of splitting into two half-size commits. A lone append waits
+ * only for one turn, never for a timer: a turn with pending immediates polls without waiting.
  * `commit` settles every queued append, resolving or rejecting each.
  */
 export class AppendQueue {
@@ -25,8 +32,16 @@ export class AppendQueue {
       this.#queue.push({ events, resolve, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
-        setImmediate(() => void this.flush());
+        this.#gather(this.#queue.length, 0);
       }
+    });
+  }
+
+  /** Commits on the next turn that brings no new append. */
+  #gather(queued: number, turns: number): void {
+    setImmediate(() => {
+      if (this.#queue.length > queued && turns < MAX_GATHER_TURNS) this.#gather(this.#queue.length, turns + 1);
+      else void this.flush();
     });
   }
 
