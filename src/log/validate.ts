@@ -81,18 +81,15 @@ function isTime(value: unknown): value is string {
 
 /**
  * `z.record(z.string(), z.unknown())`'s output for a plain object: a copy of its own
- * enumerable string keys except `__proto__`. Objects with a prototype of their own, an own
- * `constructor` or symbol keys are left to zod.
+ * enumerable string keys. Objects with a prototype of their own, an own `constructor` or
+ * `__proto__` (zod drops that key; a spread would keep it) or symbol keys are left to zod.
  */
 function copyRecord(value: unknown): Record<string, unknown> | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return undefined;
-  if (Object.hasOwn(value, 'constructor') || Object.getOwnPropertySymbols(value).length > 0) return undefined;
-  const source = value as Record<string, unknown>;
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(source)) if (key !== '__proto__') copy[key] = source[key];
-  return copy;
+  if (Object.hasOwn(value, 'constructor') || Object.hasOwn(value, '__proto__') || Object.getOwnPropertySymbols(value).length > 0) return undefined;
+  return { ...value };
 }
 
 /** Parses an option object, turning zod's error into the log's `invalid_argument`. */
