@@ -5,6 +5,12 @@ import type { Candidate, Delivery } from './group-store.js';
 import type { LogStore } from './log-store.js';
 import type { ScanRow } from './scan.js';
 
+/** An event with its JSON text, encoded once at insert: replays write the text as is. */
+interface StoredEvent {
+  event: Event;
+  json: string;
+}
+
 interface GroupState {
   floor: number;
   deliveries: Map<number, Delivery>;
@@ -17,7 +23,7 @@ interface GroupState {
  */
 export class MemoryStore implements LogStore {
   readonly kind = 'memory' as const;
-  #events: Event[] = [];
+  #events: StoredEvent[] = [];
   #base = 0;
   readonly #positions = new Map<string, number>();
   readonly #dedup = new Map<string, { id: string; receivedMs: number }>();
@@ -42,7 +48,7 @@ export class MemoryStore implements LogStore {
   }
 
   insert(event: Event, receivedMs: number): void {
-    this.#events.push(event);
+    this.#events.push({ event, json: JSON.stringify(event) });
     this.#positions.set(event.id, this.headPos());
     this.#dedup.set(dedupKey(event.source, event.sourceEventId), { id: event.id, receivedMs });
   }
@@ -61,18 +67,18 @@ export class MemoryStore implements LogStore {
 
   scan(afterPos: number, count: number): ScanRow[] {
     const start = Math.max(0, afterPos - this.#base);
-    return this.#events.slice(start, start + count).map((event, i) => row(event, this.#base + start + i + 1));
+    return this.#events.slice(start, start + count).map((stored, i) => row(stored, this.#base + start + i + 1));
   }
 
   trim(cutoffMs: number | undefined, keep: number | undefined, dedupCutoffMs: number): TrimResult {
     let drop = keep === undefined ? 0 : Math.max(0, this.#events.length - keep);
     if (cutoffMs !== undefined) {
       const cutoffId = ulidFloor(cutoffMs);
-      while (drop < this.#events.length && this.#events[drop]!.id < cutoffId) drop++;
+      while (drop < this.#events.length && this.#events[drop]!.event.id < cutoffId) drop++;
     }
     if (drop > 0) {
-      for (const event of this.#events.slice(0, drop)) this.#positions.delete(event.id);
-      this.#trimmedThrough = this.#events[drop - 1]!.id;
+      for (const { event } of this.#events.slice(0, drop)) this.#positions.delete(event.id);
+      this.#trimmedThrough = this.#events[drop - 1]!.event.id;
       this.#events = this.#events.slice(drop);
       this.#base += drop;
     }
@@ -171,12 +177,12 @@ export class MemoryStore implements LogStore {
 
   #eventAt(pos: number | undefined): Event | null {
     if (pos === undefined || pos <= this.#base) return null;
-    return this.#events[pos - this.#base - 1] ?? null;
+    return this.#events[pos - this.#base - 1]?.event ?? null;
   }
 }
 
-function row(event: Event, pos: number): ScanRow {
-  return { pos, id: event.id, type: event.type, source: event.source, subject: event.subject, decode: () => event, json: () => JSON.stringify(event) };
+function row({ event, json }: StoredEvent, pos: number): ScanRow {
+  return { pos, id: event.id, type: event.type, source: event.source, subject: event.subject, decode: () => event, json: () => json };
 }
 
 function dedupKey(source: string, sourceEventId: string): string {

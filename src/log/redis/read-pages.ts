@@ -13,21 +13,35 @@ export interface StoredRow {
   body: string;
 }
 
-/** A stream entry as XRANGE returns it: `[entry id, ['e', value]]` (see `redis-keys.ts`). */
-export type StreamEntry = [string, string[]];
+/** read.lua's reply: `[start pos, truncated 0|1, head or '', page]`. */
+export type ReadReply = [number, number, string, string];
 
 export interface PageSource {
-  /** read.lua: `[start pos, truncated 0|1, head or '', first entries]`. */
-  first(count: number): Promise<unknown>;
-  next(afterPos: number, count: number): Promise<StreamEntry[]>;
+  /** The cursor resolved, with the first page after it. */
+  first(count: number): Promise<ReadReply>;
+  /** The page after a position. */
+  next(afterPos: number, count: number): Promise<string>;
 }
 
 const PAGE_ROWS = 1000;
 
-function toRow([entryId, [, value]]: StreamEntry): StoredRow {
-  const newline = value!.indexOf('\n');
-  const [id, type, source, subject] = JSON.parse(value!.slice(0, newline)) as [string, string, string, string?];
-  return { pos: Number.parseInt(entryId, 10), id, type, source, subject, body: value!.slice(newline + 1) };
+/**
+ * Splits a page as read.lua joins it: per entry `<pos>-0`, the routing header and the
+ * event's JSON, each followed by a newline except the last. Neither JSON text holds a raw
+ * newline, so the split is exact.
+ */
+function toRows(page: string): StoredRow[] {
+  const rows: StoredRow[] = [];
+  for (let at = 0; at < page.length; ) {
+    const headerAt = page.indexOf('\n', at) + 1;
+    const bodyAt = page.indexOf('\n', headerAt) + 1;
+    const end = page.indexOf('\n', bodyAt);
+    const next = end === -1 ? page.length : end;
+    const [id, type, source, subject] = JSON.parse(page.slice(headerAt, bodyAt - 1)) as [string, string, string, string?];
+    rows.push({ pos: Number.parseInt(page.slice(at, headerAt - 1), 10), id, type, source, subject, body: page.slice(bodyAt, next) });
+    at = next + 1;
+  }
+  return rows;
 }
 
 /**
@@ -43,16 +57,15 @@ export async function readPages<T>(
 ) {
   const { after, filter, limit } = parseReadOptions(options);
   const matches = compileFilter(filter);
-  const [, truncatedFlag, head, firstEntries] = (await source.first(PAGE_ROWS)) as [number, number, string, StreamEntry[]];
+  const [, truncatedFlag, head, firstPage] = await source.first(PAGE_ROWS);
   const truncated = truncatedFlag === 1;
   const events: T[] = [];
   let last: StoredRow | undefined;
-  let entries = firstEntries;
+  let rows = toRows(firstPage);
   let examined = 0;
   let hasMore = false;
   for (;;) {
-    for (const entry of entries) {
-      const row = toRow(entry);
+    for (const row of rows) {
       last = row;
       examined++;
       if (matches(row)) events.push(pick(row));
@@ -62,10 +75,10 @@ export async function readPages<T>(
       hasMore = true;
       break;
     }
-    if (entries.length < PAGE_ROWS) break;
+    if (rows.length < PAGE_ROWS) break;
     const from = last!.pos;
-    entries = await source.next(from, Math.min(PAGE_ROWS, MAX_SCAN_ROWS - examined));
-    if (entries.length > 0 && toRow(entries[0]!).pos !== from + 1) {
+    rows = toRows(await source.next(from, Math.min(PAGE_ROWS, MAX_SCAN_ROWS - examined)));
+    if (rows.length > 0 && rows[0]!.pos !== from + 1) {
       hasMore = true;
       break;
     }
