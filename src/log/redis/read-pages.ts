@@ -13,42 +13,58 @@ export interface StoredRow {
   body: string;
 }
 
-/** read.lua's reply: `[start pos, truncated 0|1, head or '', page]`. */
-export type ReadReply = [number, number, string, string];
+/**
+ * A stream entry as XRANGE returns it, fetched as Buffers: `[entry id, ['e', value]]` (see
+ * `redis-keys.ts`). Only the value is decoded as text, once.
+ */
+export type StreamEntry = [Buffer, Buffer[]];
+
+/** read.lua's reply: `[start pos, truncated 0|1, head or '', last trimmed pos, head pos]`. */
+export type CursorReply = [number, number, string, number, number];
 
 export interface PageSource {
-  /** The cursor resolved, with the first page after it. */
-  first(count: number): Promise<ReadReply>;
-  /** The page after a position. */
-  next(afterPos: number, count: number): Promise<string>;
+  resolve(): Promise<CursorReply>;
+  /** Entries after a position, at most `count`. */
+  page(afterPos: number, count: number): Promise<StreamEntry[]>;
 }
 
 const PAGE_ROWS = 1000;
 
-/**
- * Splits a page as read.lua joins it: per entry `<pos>-0`, the routing header and the
- * event's JSON, each followed by a newline except the last. Neither JSON text holds a raw
- * newline, so the split is exact.
- */
-function toRows(page: string): StoredRow[] {
-  const rows: StoredRow[] = [];
-  for (let at = 0; at < page.length; ) {
-    const headerAt = page.indexOf('\n', at) + 1;
-    const bodyAt = page.indexOf('\n', headerAt) + 1;
-    const end = page.indexOf('\n', bodyAt);
-    const next = end === -1 ? page.length : end;
-    const [id, type, source, subject] = JSON.parse(page.slice(headerAt, bodyAt - 1)) as [string, string, string, string?];
-    rows.push({ pos: Number.parseInt(page.slice(at, headerAt - 1), 10), id, type, source, subject, body: page.slice(bodyAt, next) });
-    at = next + 1;
-  }
-  return rows;
+function entryPos([entryId]: StreamEntry): number {
+  return Number.parseInt(entryId.toString('latin1'), 10);
+}
+
+function toRow(entry: StreamEntry): StoredRow {
+  const value = entry[1][1]!.toString('utf8');
+  const newline = value.indexOf('\n');
+  const [id, type, source, subject] = JSON.parse(value.slice(0, newline)) as [string, string, string, string?];
+  return { pos: entryPos(entry), id, type, source, subject, body: value.slice(newline + 1) };
 }
 
 /**
- * A read, page by page: the cursor is resolved with the first page in one script, later
- * pages continue by position. Positions are contiguous, so a page that does not start
- * right after the previous one means a trim raced the read: it stops there, and the next
- * read from the returned cursor reports the truncation.
+ * The cursor resolved, and the first page after it. Resolving and reading are two calls, so
+ * a trim can slip between them. Positions are contiguous and trims cut from the oldest, so
+ * a page that does not start where the resolution said is either such a race (the last
+ * trimmed position moved: resolve again) or the store's own state, read as it is.
+ */
+async function firstPage(source: PageSource) {
+  let resolved = await source.resolve();
+  for (;;) {
+    const [pos, truncated, head, trimmedPos, headPos] = resolved;
+    const after = pos > 0 ? pos : trimmedPos;
+    const entries = await source.page(after, PAGE_ROWS);
+    const page = { truncated: truncated === 1, head, entries };
+    if (entries.length > 0 ? entryPos(entries[0]!) === after + 1 : headPos <= after) return page;
+    resolved = await source.resolve();
+    if (resolved[3] === trimmedPos) return page;
+  }
+}
+
+/**
+ * A read, page by page: the cursor is resolved first, then pages continue by position.
+ * Positions are contiguous, so a later page that does not start right after the previous
+ * one means a trim raced the read: it stops there, and the next read from the returned
+ * cursor reports the truncation.
  */
 export async function readPages<T>(
   options: ReadOptions,
@@ -57,15 +73,16 @@ export async function readPages<T>(
 ) {
   const { after, filter, limit } = parseReadOptions(options);
   const matches = compileFilter(filter);
-  const [, truncatedFlag, head, firstPage] = await source.first(PAGE_ROWS);
-  const truncated = truncatedFlag === 1;
+  const first = await firstPage(source);
+  const { truncated, head } = first;
   const events: T[] = [];
   let last: StoredRow | undefined;
-  let rows = toRows(firstPage);
+  let entries = first.entries;
   let examined = 0;
   let hasMore = false;
   for (;;) {
-    for (const row of rows) {
+    for (const entry of entries) {
+      const row = toRow(entry);
       last = row;
       examined++;
       if (matches(row)) events.push(pick(row));
@@ -75,10 +92,10 @@ export async function readPages<T>(
       hasMore = true;
       break;
     }
-    if (rows.length < PAGE_ROWS) break;
+    if (entries.length < PAGE_ROWS) break;
     const from = last!.pos;
-    rows = toRows(await source.next(from, Math.min(PAGE_ROWS, MAX_SCAN_ROWS - examined)));
-    if (rows.length > 0 && rows[0]!.pos !== from + 1) {
+    entries = await source.page(from, Math.min(PAGE_ROWS, MAX_SCAN_ROWS - examined));
+    if (entries.length > 0 && entryPos(entries[0]!) !== from + 1) {
       hasMore = true;
       break;
     }

@@ -35,7 +35,7 @@ import type { RedisConnectionOptions } from './redis-connection.js';
 import { connectRedis, redisConnectionSchema } from './redis-connection.js';
 import type { RunScript, ScriptName } from './lua-scripts.js';
 import { defineScripts } from './lua-scripts.js';
-import { type ReadReply, readPages, type StoredRow } from './read-pages.js';
+import { type CursorReply, readPages, type StoredRow, type StreamEntry } from './read-pages.js';
 
 export type RedisEventLogOptions = LogOptions & RedisConnectionOptions;
 
@@ -143,8 +143,8 @@ export class RedisEventLog implements EventLog {
     const k = this.#keys;
     return guard(() =>
       readPages(options, pick, {
-        first: (count) => this.#scripts.read([k.meta, k.ids, k.events], [kind, kind === 'ulid' ? after! : '', count]) as Promise<ReadReply>,
-        next: async (afterPos, count) => ((await this.#scripts.read([k.meta, k.ids, k.events], ['pos', afterPos, count])) as ReadReply)[3],
+        resolve: () => this.#scripts.read([k.meta, k.ids], [kind, kind === 'ulid' ? after! : '']) as Promise<CursorReply>,
+        page: (afterPos, count) => this.#redis.xrangeBuffer(k.events, `(${afterPos}-0`, '+', 'COUNT', count) as Promise<StreamEntry[]>,
       }),
     );
   }
