@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type RawResult } from 'autocannon';
 import Database from 'better-sqlite3';
@@ -13,6 +14,12 @@ import { formatCount } from './table.js';
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The node flags `npm start` passes (package.json `scripts.start`), so relays run as it runs them. */
+export function startNodeFlags(): string[] {
+  const start = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  return start.split(/\s+/).filter((word) => word.startsWith('--'));
+}
 export const ROUTE = '/webhooks/stripe';
 /** The relay only answers 200 once it has a body like this one. */
 const ACCEPTED = '"duplicate":false';
@@ -50,7 +57,7 @@ export function relaySpec(name: string, store: string, options: { synchronous?: 
   return {
     name: `relay (${name})`,
     kind: 'relay',
-    args: [...(options.nodeArgs ?? []), 'dist/src/cli.js', 'serve'],
+    args: [...startNodeFlags(), ...(options.nodeArgs ?? []), 'dist/src/cli.js', 'serve'],
     env: {
       RELAY_STORE: store,
       RELAY_SQLITE_SYNCHRONOUS: options.synchronous ?? 'full',
@@ -63,7 +70,7 @@ export function relaySpec(name: string, store: string, options: { synchronous?: 
 }
 
 /** `npm run build`, as `npm start` does first; its output goes to stderr, away from the report. */
-function buildRelay(): void {
+export function buildRelay(): void {
   console.error('building the relay (npm run build)…');
   execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LOG_START } from '../src/events/ulid.js';
 import { DeliveryPool, INGEST_SECRET } from './ingest-deliveries.js';
+import { buildRelay, startNodeFlags } from './ingest-runner.js';
 import { describeMachine } from './machine.js';
 import { pinLoadGenerator, type Pinning } from './proc-stats.js';
 import { killRedisServers, type RedisProcess, redisServerVersion, startRedis } from './redis-process.js';
@@ -69,8 +70,12 @@ function nodeArgs(script: string[], gc: boolean): string[] {
   return gc ? ['--expose-gc', '--import', 'tsx', '--import', './bench/gc-on-signal.ts', ...script] : ['--import', 'tsx', ...script];
 }
 
+/** The relay as `npm start` runs it: its node flags and the compiled JavaScript. */
+const RELAY_SCRIPT = () => [...startNodeFlags(), 'dist/src/cli.js', 'serve'];
+
 export async function run(args: string[]): Promise<void> {
   const settings = parseSettings(args);
+  buildRelay();
   const dir = mkdtempSync(join(os.tmpdir(), 'mcp-event-relay-bench-scale-'));
   let loaders: LoadGenerators | undefined;
   // Also on Ctrl-C and on a crash: no child process or temporary file outlives the run.
@@ -192,7 +197,7 @@ function relayEnv(store: string): Record<string, string> {
 
 function startRelay(context: Context, name: string, store: string, gc = false): Promise<ServerProcess> {
   console.error(`${name}: starting`);
-  return startServer({ name, args: nodeArgs(['src/cli.ts', 'serve'], gc), env: relayEnv(store), cpu: context.pinning?.server });
+  return startServer({ name, args: nodeArgs(RELAY_SCRIPT(), gc), env: relayEnv(store), cpu: context.pinning?.server });
 }
 
 function startBare(context: Context, gc = false): Promise<ServerProcess> {
