@@ -28,7 +28,7 @@ export interface PageSource {
   page(afterPos: number, count: number): Promise<StreamEntry[]>;
 }
 
-const PAGE_ROWS = 1000;
+const PAGE_ROWS = 250;
 
 function entryPos([entryId]: StreamEntry): number {
   return Number.parseInt(entryId.toString('latin1'), 10);
