@@ -182,6 +182,9 @@ export interface EventLog {
   /** The last id ever assigned (retained or trimmed), or `null` for a new log. */
   head(): Promise<string | null>;
 
+  /** How many events the log holds now (retention has not trimmed), cheaply: for metrics. */
+  retained(): Promise<number>;
+
   /** Applies retention now; dedup keys are kept for the dedup window regardless. */
   trim(policy: RetentionPolicy): Promise<TrimResult>;
 

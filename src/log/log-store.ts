@@ -20,6 +20,8 @@ export interface LogStore extends LogReader, GroupStore {
   /** Records the last id assigned; {@link LogReader.head} returns it from then on. */
   setHead(id: string): void;
   eventById(id: string): Event | null;
+  /** How many events are stored. */
+  retainedCount(): number;
   /**
    * Drops the oldest events: those committed before `cutoffMs` (by their id's time) and all
    * but the newest `keep`; and dedup keys older than `dedupCutoffMs`. Remembers the last

@@ -39,6 +39,10 @@ export class MemoryStore implements LogStore {
     return this.#head;
   }
 
+  retainedCount(): number {
+    return this.#events.length;
+  }
+
   setHead(id: string): void {
     this.#head = id;
   }

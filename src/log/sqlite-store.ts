@@ -72,6 +72,7 @@ export class SqliteStore implements LogStore {
         .prepare<[number, number], RawEventRow>(`SELECT seq, id, type, source, subject, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?`)
         .raw(true),
       maxSeq: db.prepare<[], number | null>(`SELECT MAX(seq) FROM events`).pluck(),
+      retained: db.prepare<[], number>(`SELECT COALESCE(MAX(seq) - MIN(seq) + 1, 0) FROM events`).pluck(),
       trimSeqByCount: db.prepare<[number], number>(`SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?`).pluck(),
       trimSeqByAge: db.prepare<[string], number | null>(`SELECT MAX(seq) FROM events WHERE id < ?`).pluck(),
       idBySeq: db.prepare<[number], string>(`SELECT id FROM events WHERE seq = ?`).pluck(),
@@ -116,6 +117,11 @@ export class SqliteStore implements LogStore {
 
   head(): string | null {
     return this.#q.meta.get('head') ?? null;
+  }
+
+  /** Positions have no holes (only the oldest are ever deleted), so the rowid range is the count: two index lookups. */
+  retainedCount(): number {
+    return this.#q.retained.get()!;
   }
 
   setHead(id: string): void {

@@ -122,6 +122,11 @@ export class StoredEventLog implements EventLog {
     return startFollower((o) => this.read(o), this.#notifier, options, handlers);
   }
 
+  async retained(): Promise<number> {
+    this.#assertOpen();
+    return this.#store.retainedCount();
+  }
+
   async head(): Promise<string | null> {
     this.#assertOpen();
     return this.#store.head();

@@ -14,6 +14,8 @@ export interface MetricsSources {
   head(): Promise<string | null>;
   /** The oldest retained event id: with the head, how much history the log holds. */
   oldest(): Promise<string | null>;
+  /** Events the log holds. */
+  retained(): Promise<number>;
   /** Drop rate over the alert window; null when nothing came due. */
   dropRate(): number | null;
   alertRaised(): boolean;
@@ -119,12 +121,20 @@ export class RelayMetrics {
     });
     new Gauge({
       name: 'relay_log_oldest_timestamp_seconds',
-      help: 'When the oldest retained event id was minted (the log holds no count every backend can give cheaply; head minus this is the retained span)',
+      help: 'When the oldest retained event id was minted: head minus this is the retained span',
       registers,
       async collect() {
         this.reset();
         const oldest = await sources.oldest();
         if (oldest !== null) this.set(ulidTime(oldest) / 1000);
+      },
+    });
+    new Gauge({
+      name: 'relay_log_retained_events',
+      help: 'Events the log holds (retention has not trimmed)',
+      registers,
+      async collect() {
+        this.set(await sources.retained());
       },
     });
     new Counter({

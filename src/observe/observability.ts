@@ -71,6 +71,7 @@ export class Observability {
       groups: () => this.groups(),
       head: () => this.log.head(),
       oldest: async () => (await this.log.read({ after: null, limit: 1 })).events[0]?.id ?? null,
+      retained: () => this.log.retained(),
       dropRate: () => {
         const window = this.stats.dropWindow(dropWindowMs, this.now());
         return window.due === 0 ? null : window.dropped / window.due;

@@ -302,8 +302,11 @@ export function describeLogContract(backend: string, factory: LogFactory): void 
     describe('retention', () => {
       it('keeps the newest events by count and reports truncated for a trimmed cursor', async () => {
         const log = await pool.create();
+        expect(await log.retained()).toBe(0);
         const ids = (await log.append(Array.from({ length: 10 }, () => newEvent()))).map((r) => r.id);
+        expect(await log.retained()).toBe(10);
         expect((await log.trim({ maxEvents: 4 })).removed).toBe(6);
+        expect(await log.retained()).toBe(4);
         const fromStart = await log.read({ after: null });
         expect(fromStart.events.map((e) => e.id)).toEqual(ids.slice(6));
         const stale = await log.read({ after: ids[2]! });
@@ -342,7 +345,9 @@ export function describeLogContract(backend: string, factory: LogFactory): void 
         const last = (await log.append([newEvent(), newEvent()]))[1]!;
         await log.trim({ maxEvents: 0 });
         expect(await log.head()).toBe(last.id);
+        expect(await log.retained()).toBe(0);
         const next = await log.append(newEvent());
+        expect(await log.retained()).toBe(1);
         expect(next.id > last.id).toBe(true);
         const page = await log.read({ after: last.id });
         expect(page).toMatchObject({ truncated: false, events: [{ id: next.id }] });

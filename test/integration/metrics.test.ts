@@ -79,6 +79,8 @@ describe('GET /metrics after known traffic', () => {
     expect(m.get(key('relay_consumer_group_events', { group: 'alice', state: 'dead_lettered' }))).toBe(0);
     expect(m.get(key('relay_log_head_timestamp_seconds'))).toBe(ulidTime((await relay.log.head())!) / 1000);
     expect(m.get(key('relay_log_oldest_timestamp_seconds'))).toBe(ulidTime((await relay.log.read({ after: null, limit: 1 })).events[0]!.id) / 1000);
+    expect(m.get(key('relay_log_retained_events'))).toBe((await relay.log.read({ after: null, limit: 1000 })).events.length);
+    expect(m.get(key('relay_log_retained_events'))).toBeGreaterThanOrEqual(3);
 
     const webhookLines = lines.filter((l) => l.msg === 'webhook');
     expect(webhookLines).toHaveLength(7);

@@ -160,6 +160,11 @@ export class RedisEventLog implements EventLog {
     return guard(() => this.#redis.hget(this.#keys.meta, 'head'));
   }
 
+  async retained(): Promise<number> {
+    this.#assertOpen();
+    return guard(() => this.#redis.xlen(this.#keys.events));
+  }
+
   async trim(policy: RetentionPolicy): Promise<TrimResult> {
     this.#assertOpen();
     const { maxAgeMs, maxEvents } = parseArgument(retentionPolicySchema, policy, 'retention policy');
