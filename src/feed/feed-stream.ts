@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Event } from '../events/event.js';
 import type { EventFilter } from '../events/filter.js';
 import type { EventLog, Follower } from '../log/event-log.js';
-import { drained, fallenBehind, jsonOf } from './socket-pacing.js';
+import { cutIfBehind, drained, jsonOf } from './socket-pacing.js';
 
 export type FeedEnd = 'closed' | 'disconnected' | 'overflow' | 'failed';
 
@@ -96,12 +96,7 @@ export class FeedStream {
   }
 
   #live(event: Event): void {
-    if (this.#ended) return;
-    if (fallenBehind(this.res, this.options.bufferBytes)) {
-      this.#end('overflow');
-      this.res.destroy();
-      return;
-    }
+    if (this.#ended || cutIfBehind(this.res, this.options.bufferBytes, () => this.#end('overflow'))) return;
     this.#cursor = event.id;
     this.res.write(frame(event.id, event.type, jsonOf(event)));
   }

@@ -22,12 +22,16 @@ export function drained(res: ServerResponse): Promise<void> {
 }
 
 /**
- * Checked before a live write, against what earlier frames left unsent: Node counts a frame
- * as unsent until the kernel has taken it, so checking after the write would drop a healthy
- * reader for any frame larger than the bound.
+ * Called before a live write: a reader whose earlier frames still leave more than
+ * `bufferBytes` unsent is cut (`onCut` first, then the socket) and resumes by cursor. It is
+ * checked before the write, not after: Node counts a frame as unsent until the kernel has
+ * taken it, so checking after would drop a healthy reader for any frame larger than the bound.
  */
-export function fallenBehind(res: ServerResponse, bufferBytes: number): boolean {
-  return res.writableLength > bufferBytes;
+export function cutIfBehind(res: ServerResponse, bufferBytes: number, onCut: () => void): boolean {
+  if (res.writableLength <= bufferBytes) return false;
+  onCut();
+  res.destroy();
+  return true;
 }
 
 /** JSON of each event, made once however many streams carry it. */

@@ -4,7 +4,7 @@ import type { Event } from '../events/event.js';
 import type { EventFilter } from '../events/filter.js';
 import { LOG_START } from '../events/ulid.js';
 import type { EventLog, Follower, SerializedEvent } from '../log/event-log.js';
-import { drained, fallenBehind, jsonOf } from '../feed/socket-pacing.js';
+import { cutIfBehind, drained, jsonOf } from '../feed/socket-pacing.js';
 import { youngEnough } from './event-types.js';
 
 export type StreamEnd = 'finished' | 'disconnected' | 'overflow' | 'failed';
@@ -249,12 +249,7 @@ export class PushStream {
 
   /** Writes one live event frame, refused to a reader that fell behind. */
   #sendLive(event: Event): void {
-    if (this.#ended) return;
-    if (fallenBehind(this.res, this.options.bufferBytes)) {
-      this.#end('overflow');
-      this.res.destroy();
-      return;
-    }
+    if (this.#ended || cutIfBehind(this.res, this.options.bufferBytes, () => this.#end('overflow'))) return;
     this.#cursor = event.id;
     if (!youngEnough(event, this.options.maxAgeMs, Date.now())) return;
     this.#write(event.id, Buffer.concat([liveHead(event, this.options.idPrefix, this.options.name), this.#tailBytes]));
