@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveChild } from './child-server.js';
 import { SUBSCRIPTION_ID_META_KEY } from './sse-subscription.js';
 
 /**
@@ -17,8 +18,6 @@ import { SUBSCRIPTION_ID_META_KEY } from './sse-subscription.js';
  * - `POST /frames`: `{"heads": [...], "replay": n}`, what a replay request receives.
  */
 
-const host = process.env.HOST ?? '127.0.0.1';
-const port = Number(process.env.PORT ?? 0);
 const STREAM_HEADERS = {
   'content-type': 'text/event-stream',
   'cache-control': 'no-cache, no-transform',
@@ -104,7 +103,7 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => Prom
   'POST /frames': setFrames,
 };
 
-const server = createServer((req, res) => {
+serveChild((req, res) => {
   const route = routes[`${req.method} ${req.url}`];
   if (!route) {
     req.resume();
@@ -113,12 +112,3 @@ const server = createServer((req, res) => {
   }
   route(req, res).catch(() => res.destroy());
 });
-
-server.listen(port, host);
-
-const stop = () => {
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-};
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);

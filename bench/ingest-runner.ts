@@ -37,7 +37,8 @@ export interface IngestLoad {
 
 export interface ServerSpec {
   name: string;
-  kind: 'bare' | 'relay';
+  /** `reference`: a yardstick row, answered and checked like the bare server. */
+  kind: 'bare' | 'reference' | 'relay';
   /** Node arguments, from the repository root. */
   args: string[];
   env: Record<string, string>;
@@ -47,6 +48,8 @@ export interface ServerSpec {
 
 /** The baseline: `bench/bare-http-server.ts`. */
 export const BARE_HTTP: ServerSpec = { name: 'bare node:http', kind: 'bare', args: ['--import', 'tsx', 'bench/bare-http-server.ts'], env: {} };
+/** The bare server plus the relay's receiver, nothing after it: `bench/receiver-http-server.ts`. */
+export const RECEIVER_HTTP: ServerSpec = { name: 'bare + receiver, no log', kind: 'reference', args: ['--import', 'tsx', 'bench/receiver-http-server.ts'], env: {} };
 
 /**
  * A relay on `RELAY_STORE=<store>` that accepts the pool's Stripe deliveries; `nodeArgs` go

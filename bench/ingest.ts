@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DeliveryPool } from './ingest-deliveries.js';
-import { BARE_HTTP, measureIngest, rate, relaySpec, ROUTE, type Row, type ServerSpec } from './ingest-runner.js';
+import { BARE_HTTP, measureIngest, rate, RECEIVER_HTTP, relaySpec, ROUTE, type Row, type ServerSpec } from './ingest-runner.js';
 import { describeMachine } from './machine.js';
 import { pinLoadGenerator } from './proc-stats.js';
 import { killServers } from './server-process.js';
@@ -63,7 +63,7 @@ export async function run(args: string[]): Promise<void> {
       `request: POST ${ROUTE}, a distinct Stripe payment_intent.payment_failed each (unique id), ` +
         `${formatCount(pool.meanBytes)} bytes mean, Stripe-Signature with a fresh timestamp;`,
     );
-    console.log(`         ${formatCount(pool.size)} signed before the runs, handed out in turn by setupRequest (only the bare server may wrap around)`);
+    console.log(`         ${formatCount(pool.size)} signed before the runs, handed out in turn by setupRequest (only the bare and reference servers may wrap around)`);
     console.log(
       `load: autocannon ${autocannonVersion()} in the bench process, ${settings.connections} connections, no pipelining; ` +
         `per server ${settings.warmup} s warm-up, then ${settings.seconds} s timed in ${settings.rounds} interleaved slices`,
@@ -129,6 +129,7 @@ function serverSpecs(dir: string, settings: Settings): ServerSpec[] {
   const normal = join(dir, 'relay-normal.db');
   return [
     BARE_HTTP,
+    RECEIVER_HTTP,
     relaySpec('sqlite full', `sqlite:${full}`, { synchronous: 'full', sqlitePath: full, nodeArgs: profile('sqlite full') }),
     relaySpec('sqlite normal', `sqlite:${normal}`, { synchronous: 'normal', sqlitePath: normal, nodeArgs: profile('sqlite normal') }),
     relaySpec('memory', 'memory', { nodeArgs: profile('memory') }),
@@ -194,6 +195,13 @@ function printReport(rows: Row[], settings: Settings): void {
   if (durable && bare) {
     const ratio = rate(durable) / bareRate;
     console.log(`relay (sqlite full) ≥ 50 % of bare: ${ratio >= 0.5 ? 'yes' : 'no'} (${formatRatio(ratio)})`);
+    const reference = rows.find((r) => r.spec.kind === 'reference');
+    if (reference) {
+      console.log(
+        `ceiling: ${reference.spec.name} reaches ${formatRatio(rate(reference) / bareRate)}; ` +
+          'the rest of the gap is the log, dedup, the durable commit and observability',
+      );
+    }
     if (durable.serverCpuPerRequest !== undefined && bare.serverCpuPerRequest !== undefined) {
       // Load-independent: holds even when the load generator, not the server, limits the bare row.
       const cost = bare.serverCpuPerRequest / durable.serverCpuPerRequest;
