@@ -45,6 +45,26 @@ export function customRequest(
   >;
 }
 
+/**
+ * Calls `listener` with every error the client's transport reports, until the returned
+ * function is called. The Streamable HTTP transport reports a cut SSE response here (the
+ * relay died, a proxy dropped it) and nowhere else: the request that response belonged to
+ * neither resolves nor rejects, and the SDK's own retries (a `GET` with `Last-Event-ID`)
+ * are reported here too when they fail. Chained like the SDK chains its own handler.
+ */
+export function onTransportError(client: Client, listener: (error: Error) => void): () => void {
+  const transport = client.transport;
+  if (!transport) return () => undefined;
+  const previous = transport.onerror;
+  transport.onerror = (error) => {
+    previous?.(error);
+    listener(error);
+  };
+  return () => {
+    transport.onerror = previous;
+  };
+}
+
 /** Whether the server advertised the Events capability (top level, or under `experimental`). */
 export function serverHasEvents(client: Client): boolean {
   const capabilities = client.getServerCapabilities() as { events?: unknown; experimental?: { events?: unknown } } | undefined;

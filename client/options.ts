@@ -36,9 +36,9 @@ export interface EventClientOptions {
   logger?: EventClientLogger;
   /** The fetch the MCP transport uses (proxies, tests). */
   fetch?: typeof fetch;
-  /** Push: the server's heartbeat interval; a stream silent for twice this is dead. Default 15 000. */
+  /** Push: the server's heartbeat interval; a stream silent for twice this is dead (a half-open socket). Default 15 000. */
   heartbeatMs?: number;
-  /** Reconnection after a failed or dead connection. Default 250 ms doubling to 30 s. */
+  /** Reconnection after a failed or dead connection. Default 250 ms doubling to 5 s. */
   reconnect?: BackoffOptions;
   /** Poll: how long one long poll waits on the server (max 60 000). Default 25 000. */
   pollTimeoutMs?: number;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Event } from '../src/events/event.js';
-import { customRequest } from './connection.js';
+import { customRequest, isPermanent, onTransportError } from './connection.js';
 import { type Source, streamTarget } from './source.js';
 import { EventClientError } from './subscription-error.js';
 
@@ -11,11 +11,13 @@ const heartbeatParams = z.looseObject({ cursor: z.string().nullable().optional()
 /**
  * Push: one `events/stream` from the saved cursor. Notifications arrive faster than
  * onEvent may take them, so they queue and are handled one by one; a frame at or behind
- * the last queued cursor (a replay, or a straggler of an earlier stream) is dropped. The
- * stream counts as dead after twice the heartbeat interval without any frame. It ends
- * normally when the relay sends its final result (rotation, shutdown); the caller then
- * opens the next one from the cursor. Before returning, everything queued is handled, so
- * the next stream starts exactly after it.
+ * the last queued cursor (a replay, or a straggler of an earlier stream) is dropped.
+ *
+ * The stream is dead when the transport reports an error (a cut response: the relay died;
+ * the request itself would never settle) or, for a half-open socket nothing reports, after
+ * twice the heartbeat interval without any frame. It ends normally when the relay sends its
+ * final result (rotation, shutdown); the caller then opens the next one from the cursor.
+ * Before returning, everything queued is handled, so the next stream starts exactly after it.
  */
 export const pushSource: Source = async (context) => {
   const { client, delivery, signal } = context;
@@ -25,7 +27,8 @@ export const pushSource: Source = async (context) => {
 
   let queue: Promise<void> = Promise.resolve();
   let failure: unknown;
-  let silent = false;
+  /** Why the client gave up on the stream itself (silent, or cut), thrown once the queue is drained. */
+  let dead: EventClientError | undefined;
   const requested = delivery.cursor;
   let lastQueued = requested;
   /** After `truncated`, the next cursor is accepted even if it sorts below the requested one. */
@@ -46,15 +49,23 @@ export const pushSource: Source = async (context) => {
     lastQueued = cursor;
     return { force };
   };
+  const die = (error: EventClientError) => {
+    dead ??= error;
+    stream.abort(error);
+  };
 
   let timer: NodeJS.Timeout | undefined;
   const watch = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => {
-      silent = true;
-      stream.abort(new EventClientError('stream_silent', `no frame for ${2 * context.heartbeatMs} ms`));
-    }, 2 * context.heartbeatMs);
+    timer = setTimeout(
+      () => die(new EventClientError('stream_silent', `push stream silent for ${2 * context.heartbeatMs} ms; resuming from the cursor`)),
+      2 * context.heartbeatMs,
+    );
   };
+  const unwatchTransport = onTransportError(client, (error) =>
+    // A refusal (credentials, forbidden) stays permanent under the wrapper, so it is not retried.
+    die(new EventClientError('stream_lost', `push stream lost: ${error.message}; resuming from the cursor`, { cause: error, permanent: isPermanent(error) })),
+  );
 
   client.setNotificationHandler('notifications/events/active', { params: activeParams }, (params) => {
     watch();
@@ -93,14 +104,15 @@ export const pushSource: Source = async (context) => {
     if (typeof end === 'string' && !acceptAny) enqueue(() => delivery.advance(end));
   } catch (error) {
     if (signal.aborted) return;
-    if (failure === undefined && !silent) throw error;
+    if (failure === undefined && dead === undefined) throw error;
   } finally {
     clearTimeout(timer);
+    unwatchTransport();
     signal.removeEventListener('abort', stop);
     stream.abort();
     await queue;
   }
   if (signal.aborted) return;
   if (failure !== undefined) throw failure;
-  if (silent) throw new EventClientError('stream_silent', `push stream silent for ${2 * context.heartbeatMs} ms; resuming from the cursor`);
+  if (dead !== undefined) throw dead;
 };

@@ -13,7 +13,7 @@ export type SubscriptionError =
   | { kind: 'connection'; attempt: number; delayMs: number; cause: unknown }
   | { kind: 'fatal'; cause: unknown };
 
-export type EventClientErrorCode = 'invalid_options' | 'unsupported_filter' | 'stream_silent' | 'tool_error' | 'closed';
+export type EventClientErrorCode = 'invalid_options' | 'unsupported_filter' | 'stream_silent' | 'stream_lost' | 'tool_error' | 'closed';
 
 /** A local error of the client (wire errors from the relay keep their SDK type and code). */
 export class EventClientError extends Error {

@@ -13,7 +13,8 @@ import { toolsSource } from './tools-source.js';
 
 const sources: SourceTable = { push: pushSource, poll: pollSource, tools: toolsSource };
 
-const DEFAULT_RECONNECT: Required<BackoffOptions> = { initialDelayMs: 250, maxDelayMs: 30_000 };
+/** The first retry comes within 250 ms; a relay that is down is retried at least every 5 s. */
+const DEFAULT_RECONNECT: Required<BackoffOptions> = { initialDelayMs: 250, maxDelayMs: 5_000 };
 const DEFAULT_RETRY: Required<BackoffOptions> = { initialDelayMs: 100, maxDelayMs: 5_000 };
 
 /** A running subscription: its mode, and the way to stop it. */
