@@ -54,12 +54,13 @@ export class Delivery {
   }
 
   /**
-   * Saves `cursor` as the resume point when it is ahead of the current one (cursors are
-   * ULIDs, ordered as strings). `force` accepts any cursor: the first one after the relay
-   * said `truncated`, when the old cursor may have been unknown or malformed.
+   * Saves `cursor` as the resume point. Cursors are opaque: they are taken in the order the
+   * relay sends them, which is not always ascending (after a gap it resumes at `resumedAt`,
+   * which sorts below an unknown cursor). An unchanged cursor (a heartbeat while idle) is
+   * not written again.
    */
-  async advance(cursor: string, force = false): Promise<void> {
-    if (!force && this.cursor !== null && cursor <= this.cursor) return;
+  async advance(cursor: string): Promise<void> {
+    if (cursor === this.cursor) return;
     await this.options.store.save(cursor);
     this.cursor = cursor;
   }

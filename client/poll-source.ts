@@ -28,23 +28,26 @@ export const pollSource: Source = async (context) => {
     while (!signal.aborted) {
       const timeoutMs = caughtUp ? context.pollTimeoutMs : 0;
       const asked = performance.now();
+      const from = delivery.cursor;
       const page = pageSchema.parse(
         await customRequest(
           client,
           'events/poll',
-          { ...streamTarget(context.filter), cursor: delivery.cursor, maxEvents: 100, timeoutMs },
+          { ...streamTarget(context.filter), cursor: from, maxEvents: 100, timeoutMs },
           { signal, timeout: timeoutMs + POLL_GRACE_MS },
         ),
       );
       context.established();
-      let force = page.truncated === true;
-      if (force) context.report({ kind: 'truncated', cursor: delivery.cursor });
+      if (page.truncated) {
+        // The relay answers a cursor it no longer holds with no events and resumedAt as the
+        // cursor; an answer that carries events did not say where the gap ended.
+        context.report({ kind: 'truncated', after: from, resumedAt: page.events.length === 0 ? page.cursor : null });
+      }
       for (const occurrence of page.events) {
         await delivery.handle(occurrence.data as unknown as Event);
-        await delivery.advance(occurrence.cursor, force);
-        force = false;
+        await delivery.advance(occurrence.cursor);
       }
-      await delivery.advance(page.cursor, force);
+      await delivery.advance(page.cursor);
       const early = caughtUp && page.events.length === 0 && performance.now() - asked < timeoutMs / 2;
       if (early) await sleep(page.nextPollMs ?? 5_000, signal);
       caughtUp = page.hasMore !== true;

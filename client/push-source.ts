@@ -11,7 +11,9 @@ const heartbeatParams = z.looseObject({ cursor: z.string().nullable().optional()
 /**
  * Push: one `events/stream` from the saved cursor. Notifications arrive faster than
  * onEvent may take them, so they queue and are handled one by one; a frame at or behind
- * the last queued cursor (a replay, or a straggler of an earlier stream) is dropped.
+ * the last queued cursor (a replay, or a straggler of an earlier stream) is dropped. A gap
+ * (`notifications/events/active` with `truncated`, at the start or mid-stream) is reported
+ * in its place in the queue, and the stream's cursor moves to where the relay resumed.
  *
  * The stream is dead when the transport reports an error (a cut response: the relay died;
  * the request itself would never settle) or, for a half-open socket nothing reports, after
@@ -30,9 +32,8 @@ export const pushSource: Source = async (context) => {
   /** Why the client gave up on the stream itself (silent, or cut), thrown once the queue is drained. */
   let dead: EventClientError | undefined;
   const requested = delivery.cursor;
+  /** The stream's position as far as it was queued; null accepts any next cursor. */
   let lastQueued = requested;
-  /** After `truncated`, the next cursor is accepted even if it sorts below the requested one. */
-  let acceptAny = false;
 
   const enqueue = (work: () => Promise<void>) => {
     queue = queue
@@ -42,12 +43,10 @@ export const pushSource: Source = async (context) => {
         stream.abort(error);
       });
   };
-  const position = (cursor: string) => {
-    const force = acceptAny;
-    if (!force && lastQueued !== null && cursor <= lastQueued) return undefined;
-    acceptAny = false;
+  const ahead = (cursor: string) => {
+    if (lastQueued !== null && cursor <= lastQueued) return false;
     lastQueued = cursor;
-    return { force };
+    return true;
   };
   const die = (error: EventClientError) => {
     dead ??= error;
@@ -70,38 +69,41 @@ export const pushSource: Source = async (context) => {
   client.setNotificationHandler('notifications/events/active', { params: activeParams }, (params) => {
     watch();
     if (params.truncated) {
-      acceptAny = true;
-      // Reported with the cursor asked for, as in poll mode (the relay's `active` may name another).
-      context.report({ kind: 'truncated', cursor: requested });
+      // Events after where the stream stood up to resumedAt are gone; the next ones follow
+      // resumedAt, which can sort below the old cursor (an unknown cursor resumes at the start).
+      const gap = { kind: 'truncated', after: lastQueued, resumedAt: params.cursor ?? null } as const;
+      lastQueued = gap.resumedAt;
+      enqueue(async () => {
+        context.report(gap);
+        if (gap.resumedAt !== null) await delivery.advance(gap.resumedAt);
+      });
     } else if (params.cursor) {
       // The head cursor of a `cursor: null` stream: saved so a restart resumes from here.
       const cursor = params.cursor;
-      if (position(cursor)) enqueue(() => delivery.advance(cursor));
+      if (ahead(cursor)) enqueue(() => delivery.advance(cursor));
     }
     context.established();
   });
   client.setNotificationHandler('notifications/events/event', { params: eventParams }, (params) => {
     watch();
-    const at = position(params.cursor);
-    if (!at) return;
+    if (!ahead(params.cursor)) return;
     enqueue(async () => {
       await delivery.handle(params.data as unknown as Event);
-      await delivery.advance(params.cursor, at.force);
+      await delivery.advance(params.cursor);
     });
   });
   client.setNotificationHandler('notifications/events/heartbeat', { params: heartbeatParams }, (params) => {
     watch();
     // The heartbeat cursor moves past events that do not match the filter.
     const cursor = params.cursor;
-    const at = cursor ? position(cursor) : undefined;
-    if (cursor && at) enqueue(() => delivery.advance(cursor, at.force));
+    if (cursor && ahead(cursor)) enqueue(() => delivery.advance(cursor));
   });
 
   watch();
   try {
     const result = await customRequest(client, 'events/stream', { ...streamTarget(context.filter), cursor: requested }, { signal: stream.signal });
     const end = result.cursor;
-    if (typeof end === 'string' && !acceptAny) enqueue(() => delivery.advance(end));
+    if (typeof end === 'string' && ahead(end)) enqueue(() => delivery.advance(end));
   } catch (error) {
     if (signal.aborted) return;
     if (failure === undefined && dead === undefined) throw error;

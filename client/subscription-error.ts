@@ -3,13 +3,14 @@ import type { Event } from '../src/events/event.js';
 /**
  * What `onError` receives. Only `fatal` ends the subscription; after the others delivery
  * goes on: `handler` (onEvent kept throwing; the event is skipped and acknowledged),
- * `truncated` (the resume cursor was older than retention or unknown: events may be
- * missing before the ones that follow), `connection` (the link failed; reconnecting after
- * `delayMs`).
+ * `truncated` (a gap: the events after `after`, the cursor the subscription stood on, up to
+ * and including `resumedAt` were removed by retention, or `after` was unknown to the relay,
+ * and were not delivered; delivery goes on after `resumedAt`, which is null only when the
+ * server did not say), `connection` (the link failed; reconnecting after `delayMs`).
  */
 export type SubscriptionError =
   | { kind: 'handler'; event: Event; attempts: number; cause: unknown }
-  | { kind: 'truncated'; cursor: string | null }
+  | { kind: 'truncated'; after: string | null; resumedAt: string | null }
   | { kind: 'connection'; attempt: number; delayMs: number; cause: unknown }
   | { kind: 'fatal'; cause: unknown };
 

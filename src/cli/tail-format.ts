@@ -1,6 +1,7 @@
 import { CLIENT_MODES, type ClientMode } from '../../client/options.js';
 import type { SubscriptionError } from '../../client/subscription-error.js';
 import type { Event } from '../events/event.js';
+import { LOG_START } from '../events/ulid.js';
 
 /**
  * What `mcp-event-relay tail` prints: one readable line per event, or one JSON object per
@@ -69,13 +70,24 @@ function messageOf(cause: unknown): string {
   return typeof cause === 'string' ? cause : JSON.stringify(cause);
 }
 
+/**
+ * A gap: `resumedAt` is the last event retention removed, or LOG_START when it never removed
+ * any (the resume point was unknown to the relay, e.g. another relay's cursor).
+ */
+function formatGap(after: string | null, resumedAt: string | null): string {
+  const from = after ?? '(none)';
+  if (resumedAt === null) return `tail: events after ${from} are no longer retained; some were skipped`;
+  if (resumedAt === LOG_START) return `tail: resume point ${from} is unknown to the relay; resuming from the oldest retained event`;
+  return `tail: events after ${from} through ${resumedAt} are no longer retained and were skipped`;
+}
+
 /** One stderr line for something the subscription reported. */
 export function formatSubscriptionError(error: SubscriptionError): string {
   switch (error.kind) {
     case 'connection':
       return `tail: connection lost (${messageOf(error.cause)}); reconnecting in ${error.delayMs} ms (attempt ${error.attempt})`;
     case 'truncated':
-      return `tail: resume point ${error.cursor ?? '(none)'} is no longer retained; some events may be missing`;
+      return formatGap(error.after, error.resumedAt);
     case 'handler':
       return `tail: could not print event ${error.event.id}: ${messageOf(error.cause)}`;
     case 'fatal':

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventClient } from '../../client/index.js';
 import type { Relay } from '../../src/app.js';
+import { LOG_START } from '../../src/events/ulid.js';
 import { eventClientFor, freezableFetch, recorder } from '../support/client-harness.js';
 import { ingest, startMcpRelay } from '../support/mcp-clients.js';
 
@@ -51,6 +52,7 @@ describe.each(['push', 'poll'] as const)('a %s subscription from a cursor the re
     const live = await ingest(relay);
     await rec.until([live]);
     expect(rec.delivered.items).toEqual([retained, live]);
-    expect(rec.errors.items).toEqual([{ kind: 'truncated', cursor: UNKNOWN_CURSOR }]);
+    // Nothing was ever trimmed: the relay resumed at the start of the log.
+    expect(rec.errors.items).toEqual([{ kind: 'truncated', after: UNKNOWN_CURSOR, resumedAt: LOG_START }]);
   });
 });
