@@ -155,7 +155,7 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
   const operatorAccess = [originCheck({ loopbackOnly: isLoopbackHost(config.host), allowedOrigins: config.allowedOrigins }), bearerAuth(config.apiKeys)];
   app.get('/metrics', ...operatorAccess, metricsRoute(observability));
   app.get('/status', ...operatorAccess, statusRoute(observability));
-  const feed = createFeedRoute({ log, heartbeatMs: config.mcp.heartbeatMs, bufferBytes: config.mcp.streamBufferBytes, logger });
+  const feed = createFeedRoute({ log, heartbeatMs: config.mcp.heartbeatMs, bufferBytes: config.mcp.streamBufferBytes, observer: observability.streams });
   app.get('/feed', ...operatorAccess, feed.handler);
   app.use('/dashboard', dashboardRouter());
   const listener: RequestListener = (req, res) => {
@@ -187,7 +187,7 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
     await log.close();
     throw error;
   }
-  const stopResourceUpdates = await startResourceUpdates(parts.context, parts.mcp);
+  const stopResourceUpdates = await startResourceUpdates(parts.context, parts.mcp, logger);
 
   const server = await listen(parts.listener, config.host, config.port).catch(async (error: unknown) => {
     await memory.close();

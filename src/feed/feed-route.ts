@@ -1,16 +1,17 @@
 import type express from 'express';
 import type { EventLog } from '../log/event-log.js';
-import type { Logger } from '../observe/logger.js';
+import type { StreamObserver } from '../observe/stream-stats.js';
 import { parseFeedRequest } from './feed-request.js';
 import { FeedStream } from './feed-stream.js';
 
 export interface FeedRouteOptions {
   log: EventLog;
-  /** `:` keep-alive comments this often (`RELAY_HEARTBEAT`), so proxies keep an idle feed open. */
+  /** Heartbeats this often (`RELAY_HEARTBEAT`), so proxies keep an idle feed open. */
   heartbeatMs: number;
   /** `RELAY_STREAM_BUFFER_BYTES`: the same bound as push streams. */
   bufferBytes: number;
-  logger: Logger;
+  /** Told when feeds open and end (with the reason): the log line and the metric. */
+  observer: StreamObserver;
 }
 
 /** `GET /feed` and the feeds it has open. Authentication runs before {@link handler}. */
@@ -41,23 +42,22 @@ export function createFeedRoute(options: FeedRouteOptions): FeedRoute {
       res.status(503).json({ error: 'store_unavailable', message: 'the event log is not reachable; retry shortly' });
       return;
     }
-    const principal = req.auth?.clientId;
+    const principal = req.auth?.clientId ?? 'anonymous';
     const stream: FeedStream = new FeedStream(res, {
       log: options.log,
       filter: request.filter,
       after,
-      requested: request.lastEventId,
       heartbeatMs: options.heartbeatMs,
       bufferBytes: options.bufferBytes,
       retryMs: RETRY_MS,
-      onEnd: (reason) => {
+      onEnd: (end) => {
         open.delete(stream);
-        options.logger.info({ principal, reason, open: open.size }, 'feed closed');
+        options.observer.closed('feed', principal, { durationMs: Date.now() - stream.openedAt, framesWritten: stream.framesWritten, ...end });
       },
     });
     open.add(stream);
-    options.logger.info({ principal, filter: request.filter, replay: request.lastEventId !== undefined, open: open.size }, 'feed opened');
-    await stream.start();
+    options.observer.opened('feed', principal);
+    stream.start();
   };
   return {
     handler,

@@ -1,5 +1,6 @@
 import type { Event, NewEvent } from '../events/event.js';
 import type { EventFilter } from '../events/filter.js';
+import type { AppendListener } from './append-notifier.js';
 
 /** What {@link EventLog.append} reports for one input, in input order. */
 export interface AppendResult {
@@ -33,6 +34,12 @@ export interface ReadResult {
   cursor: string | null;
   /** True when `after` was not a retained position: events may have been missed. */
   truncated: boolean;
+  /**
+   * Set when `truncated`: where the read resumed — the last id ever trimmed, or `LOG_START`
+   * when nothing was. The events in (`after`, `resumedAt`] are the ones this reader missed;
+   * the read's events all come after `resumedAt`.
+   */
+  resumedAt?: string;
   /** True when the scan stopped before the head; read again from `cursor`. */
   hasMore: boolean;
 }
@@ -49,27 +56,6 @@ export interface SerializedEvent {
 
 export interface SerializedReadResult extends Omit<ReadResult, 'events'> {
   events: SerializedEvent[];
-}
-
-export interface FollowOptions {
-  after: string | null;
-  filter?: EventFilter;
-}
-
-/** A live tail started by {@link EventLog.follow}. */
-export interface Follower {
-  /** Stops delivery; no callback runs after it returns. Idempotent. */
-  stop(): void;
-  /** Resolves once the backlog has been delivered and the follower is live. */
-  readonly live: Promise<void>;
-  /** True when the start cursor was not a retained position (see {@link ReadResult.truncated}). */
-  readonly truncated: Promise<boolean>;
-}
-
-export interface FollowHandlers {
-  onEvent(event: Event): void;
-  /** A read failed (the store went away); the follower has stopped. */
-  onError?(error: Error): void;
 }
 
 export interface RetentionPolicy {
@@ -148,7 +134,7 @@ export interface CreateGroupOptions {
  * ULID) reads from the oldest retained event with `truncated: true`: never a silent restart,
  * never an exception.
  *
- * Events handed out (by reads, follow, claims and append results) may be shared between
+ * Events handed out (by reads, commit notifications, claims and append results) may be shared between
  * readers: treat them as immutable.
  */
 export interface EventLog {
@@ -172,12 +158,13 @@ export interface EventLog {
   readSerialized(options: ReadOptions): Promise<SerializedReadResult>;
 
   /**
-   * Delivers the backlog after `after`, then every later append, in log order, each event
-   * exactly once: appends racing the backlog are neither skipped nor doubled at the seam.
-   * Callbacks run one at a time; `onEvent` must not throw (a throw stops the follower and
-   * is reported through `onError`).
+   * Calls `listener` synchronously after each commit, in commit order, with the head before
+   * it (`prev`) and the committed events — or no events for a commit made by another process
+   * sharing the store (a hint to read). A reader whose position equals `prev` may take the
+   * events as they are; any other reader reads from the log. This is the seam the one
+   * replay-then-follow path (`src/delivery/`) builds on. Returns the unsubscribe function.
    */
-  follow(options: FollowOptions, handlers: FollowHandlers): Follower;
+  onCommit(listener: AppendListener): () => void;
 
   /** The last id ever assigned (retained or trimmed), or `null` for a new log. */
   head(): Promise<string | null>;

@@ -57,7 +57,8 @@ function readWith<T>(reader: LogReader, options: ReadOptions, pick: (row: ScanRo
   const start = resolveCursor(reader, after);
   const result = scanMatching((pos, count) => reader.scan(pos, count), start.pos, compileFilter(filter), limit, pick);
   const cursor = result.last?.id ?? (start.truncated ? reader.head() : after);
-  return { events: result.events, cursor, truncated: start.truncated, hasMore: result.hasMore };
+  const read = { events: result.events, cursor, truncated: start.truncated, hasMore: result.hasMore };
+  return start.truncated ? { ...read, resumedAt: reader.trimmedThrough() ?? LOG_START } : read;
 }
 
 export function readEvents(reader: LogReader, options: ReadOptions): ReadResult {

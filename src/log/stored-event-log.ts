@@ -1,6 +1,6 @@
 import type { Event, NewEvent } from '../events/event.js';
 import { nextUlid } from '../events/ulid.js';
-import { AppendNotifier } from './append-notifier.js';
+import { type AppendListener, AppendNotifier } from './append-notifier.js';
 import { AppendQueue, type QueuedAppend } from './append-queue.js';
 import {
   ackEvents,
@@ -19,9 +19,6 @@ import type {
   CreateGroupOptions,
   DeadLetter,
   EventLog,
-  FollowHandlers,
-  FollowOptions,
-  Follower,
   GroupCounts,
   ReadOptions,
   ReadResult,
@@ -29,7 +26,6 @@ import type {
   SerializedReadResult,
   TrimResult,
 } from './event-log.js';
-import { startFollower } from './follower.js';
 import { LogError } from './log-error.js';
 import type { LogOptions, ResolvedLogOptions } from './log-options.js';
 import { claimLimitSchema, logOptionsSchema } from './log-options.js';
@@ -114,12 +110,12 @@ export class StoredEventLog implements EventLog {
     return readSerializedEvents(this.#store, options);
   }
 
-  follow(options: FollowOptions, handlers: FollowHandlers): Follower {
+  onCommit(listener: AppendListener): () => void {
     this.#assertOpen();
     if (this.#store.watchForeignCommits && !this.#stopWatching) {
       this.#stopWatching = this.#store.watchForeignCommits(() => this.#notifier.publish({ prev: null, events: [] }));
     }
-    return startFollower((o) => this.read(o), this.#notifier, options, handlers);
+    return this.#notifier.subscribe(listener);
   }
 
   async retained(): Promise<number> {

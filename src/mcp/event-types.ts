@@ -27,7 +27,7 @@ export interface Occurrence {
 }
 
 /** Whether an event is younger than `maxAgeMs`, by the time its id was minted (commit time). */
-export function youngEnough(event: Event, maxAgeMs: number | undefined, now: number): boolean {
+export function youngEnough(event: Pick<Event, 'id'>, maxAgeMs: number | undefined, now: number): boolean {
   return maxAgeMs === undefined || ulidTime(event.id) >= now - maxAgeMs;
 }
 

@@ -2,6 +2,7 @@ import { type McpServer, type ServerContext } from '@modelcontextprotocol/server
 import { z } from 'zod';
 import type { EventFilter } from '../events/filter.js';
 import { LOG_START } from '../events/ulid.js';
+import { openReader } from '../delivery/reader.js';
 import type { EventLog } from '../log/event-log.js';
 import { declaresEvents } from './client-capabilities.js';
 import { eventTypeDescriptors, filterFor, toOccurrence, youngEnough } from './event-types.js';
@@ -19,17 +20,20 @@ export const pollParamsSchema = z.object({
   timeoutMs: z.number().int().min(0).max(MAX_LONG_POLL_MS).default(0),
 });
 
-/** Resolves when an event matching `filter` is committed after `cursor`, or at `timeoutMs`, or on abort. */
+/**
+ * Resolves when something after `cursor` is worth a read — an event matching `filter`, a gap,
+ * a failed read — or at `timeoutMs`, or on abort.
+ */
 function waitForEvent(log: EventLog, cursor: string, filter: EventFilter, timeoutMs: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
-      follower.stop();
+      reader.stop();
       signal.removeEventListener('abort', done);
       resolve();
     };
     const timer = setTimeout(done, timeoutMs);
-    const follower = log.follow({ after: cursor, filter }, { onEvent: done, onError: done });
+    const reader = openReader(log, { after: cursor, filter, pageSize: 1 }, { events: done, gap: done, failed: done });
     signal.addEventListener('abort', done);
   });
 }
@@ -60,7 +64,12 @@ export function registerEventMethods(
       return { events: [], cursor: (await log.head()) ?? LOG_START, hasMore: false, truncated: false, nextPollMs: context.nextPollMs };
     }
     let page = await log.read({ after: params.cursor, filter, limit: params.maxEvents });
-    if (page.events.length === 0 && !page.hasMore && !page.truncated && params.timeoutMs > 0) {
+    if (page.truncated) {
+      // The gap is its own answer, its cursor where delivery resumed: the client learns exactly
+      // what it missed, and its next poll (at once) reads on from there.
+      return { events: [], cursor: page.resumedAt, hasMore: true, truncated: true, nextPollMs: 0 };
+    }
+    if (page.events.length === 0 && !page.hasMore && params.timeoutMs > 0) {
       await waitForEvent(log, page.cursor ?? LOG_START, filter, params.timeoutMs, ctx.mcpReq.signal);
       page = await log.read({ after: page.cursor ?? LOG_START, filter, limit: params.maxEvents });
     }
@@ -71,7 +80,7 @@ export function registerEventMethods(
       events: returned.map((e) => toOccurrence(e, params.name)),
       cursor: page.cursor ?? LOG_START,
       hasMore: page.hasMore,
-      truncated: page.truncated,
+      truncated: false,
       nextPollMs: page.hasMore ? 0 : context.nextPollMs,
     };
   });

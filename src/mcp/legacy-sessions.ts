@@ -154,7 +154,7 @@ export class LegacySessions {
     const record = session.streams.get(tag);
     if (!record) return jsonRpcError(res, 404, -32001, `no resumable stream ${tag} in this session`);
     if (after !== LOG_START && !isUlid(after)) return jsonRpcError(res, 400, -32000, 'Invalid Last-Event-ID');
-    record.live?.disconnect();
+    record.live?.disconnect('replaced');
     await this.#attach(session, sessionId, tag, record, after, false, res);
   }
 
@@ -176,9 +176,9 @@ export class LegacySessions {
         onOpen: (stream) => {
           record.live = stream;
         },
-        onEnd: (reason) => {
+        onEnd: (end) => {
           record.live = undefined;
-          if (reason === 'finished' || reason === 'failed') session.streams.delete(tag);
+          if (end.finished || end.error) session.streams.delete(tag);
           else record.expiry = setTimeout(() => session.streams.delete(tag), this.settings.resumeWindowMs).unref();
         },
       },
@@ -194,23 +194,23 @@ export class LegacySessions {
       if (record.requestId !== requestId) continue;
       session.streams.delete(tag);
       clearTimeout(record.expiry);
-      record.live?.disconnect();
+      record.live?.disconnect('cancelled');
     }
   }
 
-  #forget(sessionId: string): void {
+  #forget(sessionId: string, reason: 'session_closed' | 'shutdown' = 'session_closed'): void {
     const session = this.#sessions.get(sessionId);
     if (!session) return;
     this.#sessions.delete(sessionId);
     for (const record of session.streams.values()) {
       clearTimeout(record.expiry);
-      record.live?.finish();
+      record.live?.finish(reason);
     }
   }
 
   async close(): Promise<void> {
     for (const [id, session] of [...this.#sessions]) {
-      this.#forget(id);
+      this.#forget(id, 'shutdown');
       await session.transport.close();
     }
   }

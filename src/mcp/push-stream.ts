@@ -2,12 +2,19 @@ import type { ServerResponse } from 'node:http';
 import { SUBSCRIPTION_ID_META_KEY } from '@modelcontextprotocol/server';
 import type { Event } from '../events/event.js';
 import type { EventFilter } from '../events/filter.js';
-import { LOG_START } from '../events/ulid.js';
-import type { EventLog, Follower, SerializedEvent } from '../log/event-log.js';
-import { cutIfBehind, drained, jsonOf } from '../feed/socket-pacing.js';
+import { topLevelStrings } from '../events/stored-json.js';
+import { type Gap, openReader, type Reader } from '../delivery/reader.js';
+import { cutIfBehind, drained } from '../delivery/socket-pacing.js';
+import { failureEnd, type StreamEnd, type StreamEndReason } from '../delivery/stream-end.js';
+import type { EventLog, SerializedEvent } from '../log/event-log.js';
 import { youngEnough } from './event-types.js';
 
-export type StreamEnd = 'finished' | 'disconnected' | 'overflow' | 'failed';
+/** How a push stream ended, and where: its position when it stopped. */
+export interface PushStreamEnd extends StreamEnd {
+  cursor: string;
+  /** True when the request's final result was written (nothing left to resume). */
+  finished: boolean;
+}
 
 export interface PushStreamOptions {
   log: EventLog;
@@ -16,7 +23,7 @@ export interface PushStreamOptions {
   name: string;
   /** The `events/stream` request id: the subscription id in every notification's `_meta`. */
   requestId: string | number;
-  /** Prepended to each event frame's SSE id: `<tag>.` on a legacy session, '' otherwise. */
+  /** Prepended to each frame's SSE id: `<tag>.` on a legacy session, '' otherwise. */
   idPrefix: string;
   /** Start strictly after this cursor (an event id or `LOG_START`). */
   after: string;
@@ -38,42 +45,41 @@ export interface PushStreamOptions {
   era: 'legacy' | 'modern';
   /** An event frame was written: the event reached an agent. */
   onDelivered?(eventId: string): void;
-  onEnd(reason: StreamEnd, cursor: string): void;
+  onEnd(end: PushStreamEnd): void;
 }
 
-/** The stores scan 1000 rows at a time: a smaller page would fetch (and decode) rows only to drop them. */
-const BACKLOG_PAGE = 1000;
 /** Backlog frames go out in writes of about this many characters: a few large writes, not one per event. */
 const BACKLOG_WRITE = 64 * 1024;
+const FRAME_FIELDS = ['sourceEventId', 'occurredAt'] as const;
 
-/** What an event frame carries besides `_meta`; `eventId` and `timestamp` as JSON string literals. */
-interface FrameFields {
-  id: string;
-  eventId: string;
-  timestamp: string;
-  json: string;
-}
-
-/** An event frame up to its `_meta`, the one part that differs from subscription to subscription. */
-function frameHead(idPrefix: string, name: string, f: FrameFields): string {
+/**
+ * An event frame up to its `_meta`, the one part that differs from subscription to
+ * subscription. The stored JSON goes out as it is; `sourceEventId` and `occurredAt` are
+ * copied out of its text as JSON literals — decoding a 1–2 KB event only to copy two strings
+ * (and encoding it again) would cost more than the rest of a replay.
+ */
+function frameHead(idPrefix: string, name: string, event: SerializedEvent): string {
+  const { json } = event;
+  const fields = topLevelStrings(json, FRAME_FIELDS) ?? literalsOf(JSON.parse(json) as Event);
   return (
-    `id: ${idPrefix}${f.id}\nevent: message\ndata: {"jsonrpc":"2.0","method":"notifications/events/event","params":` +
-    `{"eventId":${f.eventId},"name":${JSON.stringify(name)},"timestamp":${f.timestamp},"data":${f.json},"cursor":"${f.id}","_meta":`
+    `id: ${idPrefix}${event.id}\nevent: message\ndata: {"jsonrpc":"2.0","method":"notifications/events/event","params":` +
+    `{"eventId":${fields.sourceEventId},"name":${JSON.stringify(name)},"timestamp":${fields.occurredAt},"data":${json},"cursor":"${event.id}","_meta":`
   );
 }
 
-function decodedFields(event: Event): FrameFields {
-  return { id: event.id, eventId: JSON.stringify(event.sourceEventId), timestamp: JSON.stringify(event.occurredAt), json: jsonOf(event) };
+function literalsOf(event: Event): Record<(typeof FRAME_FIELDS)[number], string> {
+  return { sourceEventId: JSON.stringify(event.sourceEventId), occurredAt: JSON.stringify(event.occurredAt) };
 }
 
 /**
  * Frame heads of live events, encoded once per event and subscription (name, id prefix)
  * however many streams carry them: a commit fanned out to a thousand streams costs one
- * serialization and a thousand copies, not a thousand serializations.
+ * encoding and a thousand copies, not a thousand encodings. Keyed by the shared object a
+ * commit hands every reader.
  */
-const liveHeads = new WeakMap<Event, Map<string, Buffer>>();
+const liveHeads = new WeakMap<SerializedEvent, Map<string, Buffer>>();
 
-function liveHead(event: Event, idPrefix: string, name: string): Buffer {
+function liveHead(event: SerializedEvent, idPrefix: string, name: string): Buffer {
   let heads = liveHeads.get(event);
   if (heads === undefined) {
     heads = new Map();
@@ -82,82 +88,25 @@ function liveHead(event: Event, idPrefix: string, name: string): Buffer {
   const key = `${idPrefix}\n${name}`;
   let head = heads.get(key);
   if (head === undefined) {
-    head = Buffer.from(frameHead(idPrefix, name, decodedFields(event)));
+    head = Buffer.from(frameHead(idPrefix, name, event));
     heads.set(key, head);
   }
   return head;
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-
-/** The index just past the JSON string starting at `start`, or -1. */
-function stringEnd(json: string, start: number): number {
-  for (let q = json.indexOf('"', start + 1); q >= 0; q = json.indexOf('"', q + 1)) {
-    let backslashes = 0;
-    while (json.charCodeAt(q - 1 - backslashes) === BACKSLASH) backslashes++;
-    if (backslashes % 2 === 0) return q + 1;
-  }
-  return -1;
-}
-
-/** The index just past the JSON value starting at `start` (compact JSON), or -1. */
-function valueEnd(json: string, start: number): number {
-  if (json.charCodeAt(start) === QUOTE) return stringEnd(json, start);
-  let depth = 0;
-  for (let i = start; i < json.length; i++) {
-    const c = json[i];
-    if (c === '"') {
-      i = stringEnd(json, i) - 1;
-      if (i < 0) return -1;
-    } else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') {
-      if (depth === 0) return i;
-      if (--depth === 0) return i + 1;
-    } else if (c === ',' && depth === 0) return i;
-  }
-  return -1;
-}
-
-/**
- * A backlog frame carries the stored JSON as it is; decoding a 1–2 KB event only to copy two
- * strings out of it (and encoding it again) would cost more than the rest of a replay.
- * This walks the top-level keys of the stored text, skipping values, until it has
- * `sourceEventId` and `occurredAt`. Anything unexpected: the event is decoded instead.
- */
-function storedFields(stored: SerializedEvent): FrameFields {
-  const { json } = stored;
-  let eventId: string | undefined;
-  let timestamp: string | undefined;
-  for (let i = 1; (eventId === undefined || timestamp === undefined) && json.charCodeAt(i) === QUOTE; ) {
-    const keyEnd = stringEnd(json, i);
-    if (keyEnd < 0 || json.charCodeAt(keyEnd) !== COLON) break;
-    const key = json.slice(i + 1, keyEnd - 1);
-    const end = valueEnd(json, keyEnd + 1);
-    if (end < 0) break;
-    if (key === 'sourceEventId' || key === 'occurredAt') {
-      if (json.charCodeAt(keyEnd + 1) !== QUOTE) break;
-      if (key === 'sourceEventId') eventId = json.slice(keyEnd + 1, end);
-      else timestamp = json.slice(keyEnd + 1, end);
-    }
-    i = end + 1;
-  }
-  if (eventId === undefined || timestamp === undefined) return decodedFields(JSON.parse(json) as Event);
-  return { id: stored.id, eventId, timestamp, json };
-}
-
 /**
  * One `events/stream` response: SSE frames written straight to the socket, so the relay —
- * not a per-connection buffer — decides ids, pacing and limits. It sends `active`, replays
- * the backlog from the log page by page (waiting for the socket to drain), then follows the
- * log live from exactly where the backlog ended, with a heartbeat data frame in between.
+ * not a per-connection buffer — decides ids, pacing and limits. The events come from the one
+ * replay-then-follow path ({@link openReader}); this class only encodes them: `active`
+ * first (with `truncated` when the cursor is gone), the backlog paced by the socket, live
+ * events cut off for a reader that fell behind, a gap mid-stream as another `active` with
+ * `truncated: true`, and heartbeats carrying the reader's position.
  */
 export class PushStream {
-  #cursor: string;
-  #follower: Follower | undefined;
+  #reader: Reader | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #rotation: NodeJS.Timeout | undefined;
+  #announced: boolean;
   #ended = false;
   #frames = 0;
   readonly #meta: string;
@@ -170,15 +119,16 @@ export class PushStream {
     private readonly res: ServerResponse,
     private readonly options: PushStreamOptions,
   ) {
-    this.#cursor = options.after;
+    this.#announced = !options.announce;
     this.#meta = JSON.stringify({ [SUBSCRIPTION_ID_META_KEY]: options.requestId });
     this.#tail = `${this.#meta}}}\n\n`;
     this.#tailBytes = Buffer.from(this.#tail);
-    res.on('close', () => this.#end('disconnected'));
+    res.on('close', () => this.#end({ reason: 'client_closed' }, false));
   }
 
+  /** The last position handed to the reader, matching or not: what heartbeats and results report. */
   get cursor(): string {
-    return this.#cursor;
+    return this.#reader?.position ?? this.options.after;
   }
 
   get era(): 'legacy' | 'modern' {
@@ -190,7 +140,7 @@ export class PushStream {
     return this.#frames;
   }
 
-  async start(): Promise<void> {
+  start(): void {
     const { res, options } = this;
     res.writeHead(200, {
       'content-type': 'text/event-stream',
@@ -199,84 +149,86 @@ export class PushStream {
       'x-accel-buffering': 'no',
     });
     if (options.retryMs !== undefined) res.write(`id: ${options.idPrefix}${options.after}\nretry: ${options.retryMs}\ndata: \n\n`);
-    try {
-      let page = await options.log.readSerialized({ after: options.after, filter: options.filter, limit: BACKLOG_PAGE });
-      // After a truncated cursor the stream starts before the oldest retained event.
-      const from = page.truncated ? LOG_START : options.after;
-      if (options.announce) this.#notify('notifications/events/active', `{"cursor":${JSON.stringify(from)},"truncated":${page.truncated}`);
-      if (options.lifetimeMs > 0) {
-        this.#rotation = setTimeout(() => (options.era === 'legacy' ? this.disconnect() : this.finish()), options.lifetimeMs);
-      }
-      this.#heartbeat = setInterval(() => this.#notify('notifications/events/heartbeat', `{"cursor":${JSON.stringify(this.#cursor)}`), options.heartbeatMs);
-      for (;;) {
-        let frames = '';
-        for (const event of page.events) {
-          frames += this.#storedFrame(event);
-          if (frames.length < BACKLOG_WRITE) continue;
-          await this.#writeBacklog(frames);
-          frames = '';
-          if (this.#ended) return;
-        }
-        await this.#writeBacklog(frames);
-        if (page.cursor !== null) this.#cursor = page.cursor;
-        if (this.#ended || !page.hasMore) break;
-        page = await options.log.readSerialized({ after: this.#cursor, filter: options.filter, limit: BACKLOG_PAGE });
-      }
-      if (this.#ended) return;
-      this.#follower = options.log.follow(
-        { after: this.#cursor, filter: options.filter },
-        { onEvent: (event) => this.#sendLive(event), onError: () => this.#end('failed') },
-      );
-    } catch {
-      this.#end('failed');
+    if (options.lifetimeMs > 0) {
+      this.#rotation = setTimeout(() => (options.era === 'legacy' ? this.disconnect('lifetime') : this.finish('lifetime')), options.lifetimeMs);
     }
+    this.#heartbeat = setInterval(() => this.#heartbeatFrame(), options.heartbeatMs);
+    this.#reader = openReader(
+      options.log,
+      { after: options.after, filter: options.filter },
+      {
+        events: (events, live) => (live ? this.#sendLive(events) : this.#sendBacklog(events)),
+        gap: (gap) => this.#gap(gap),
+        live: () => this.#announce(),
+        failed: (error) => this.#end(failureEnd(error), false),
+      },
+    );
   }
 
-  /** Ends the stream with the request's final result (server shutdown, or a limit reached). */
-  finish(): void {
+  /** Ends the stream with the request's final result (shutdown, session closed, modern rotation). */
+  finish(reason: Extract<StreamEndReason, 'shutdown' | 'session_closed' | 'lifetime'>): void {
     if (this.#ended) return;
-    const result = this.options.era === 'modern' ? `{"resultType":"complete","cursor":${JSON.stringify(this.#cursor)}}` : `{"cursor":${JSON.stringify(this.#cursor)}}`;
+    const cursor = JSON.stringify(this.cursor);
+    const result = this.options.era === 'modern' ? `{"resultType":"complete","cursor":${cursor}}` : `{"cursor":${cursor}}`;
     this.res.write(`event: message\ndata: {"jsonrpc":"2.0","id":${JSON.stringify(this.options.requestId)},"result":${result}}\n\n`);
     this.res.end();
-    this.#end('finished');
+    this.#end({ reason }, true);
   }
 
   /** Closes the connection without a result, so a legacy client resumes with `Last-Event-ID`. */
-  disconnect(): void {
-    this.#end('disconnected');
+  disconnect(reason: Extract<StreamEndReason, 'lifetime' | 'cancelled' | 'replaced'>): void {
+    this.#end({ reason }, false);
     this.res.end();
   }
 
-  /** Writes one live event frame, refused to a reader that fell behind. */
-  #sendLive(event: Event): void {
-    if (this.#ended || cutIfBehind(this.res, this.options.bufferBytes, () => this.#end('overflow'))) return;
-    this.#cursor = event.id;
-    if (!youngEnough(event, this.options.maxAgeMs, Date.now())) return;
-    this.#write(event.id, Buffer.concat([liveHead(event, this.options.idPrefix, this.options.name), this.#tailBytes]));
+  /** `active` before the first event: the cursor asked for, not truncated. */
+  #announce(): void {
+    if (this.#announced) return;
+    this.#announced = true;
+    this.#notify('notifications/events/active', `{"cursor":${JSON.stringify(this.options.after)},"truncated":false`);
   }
 
-  /**
-   * One backlog frame around the stored JSON, '' for an event past the age limit (the only
-   * case that needs the event decoded). The caller writes it before it next awaits.
-   */
-  #storedFrame(stored: SerializedEvent): string {
-    if (this.#ended) return '';
-    this.#cursor = stored.id;
-    if (this.options.maxAgeMs !== undefined && !youngEnough(JSON.parse(stored.json) as Event, this.options.maxAgeMs, Date.now())) return '';
-    this.#delivered(stored.id);
-    return frameHead(this.options.idPrefix, this.options.name, storedFields(stored)) + this.#tail;
+  /** A gap, at the start or mid-stream: `active` again with `truncated` and where delivery resumed. */
+  #gap(gap: Gap): void {
+    this.#announced = true;
+    this.#notify('notifications/events/active', `{"cursor":${JSON.stringify(gap.resumedAt)},"truncated":true`);
   }
 
-  /** The backlog is paced by the reader, not bounded: the relay can wait for it to drain. */
+  /** The backlog is paced by the reader, not bounded: the relay waits for the socket to drain. */
+  async #sendBacklog(events: readonly SerializedEvent[]): Promise<void> {
+    this.#announce();
+    const { idPrefix, name, maxAgeMs } = this.options;
+    const now = Date.now();
+    let frames = '';
+    for (const event of events) {
+      if (this.#ended) return;
+      if (!youngEnough(event, maxAgeMs, now)) continue;
+      frames += frameHead(idPrefix, name, event) + this.#tail;
+      this.#delivered(event.id);
+      if (frames.length < BACKLOG_WRITE) continue;
+      await this.#writeBacklog(frames);
+      frames = '';
+    }
+    await this.#writeBacklog(frames);
+  }
+
   async #writeBacklog(frames: string): Promise<void> {
     if (this.#ended || frames === '') return;
     this.res.write(frames);
     if (this.res.writableNeedDrain) await drained(this.res);
   }
 
-  #write(eventId: string, frame: Buffer): void {
-    this.res.write(frame);
-    this.#delivered(eventId);
+  /** Live frames are not waited for: a reader that fell behind is cut and resumes by cursor. */
+  #sendLive(events: readonly SerializedEvent[]): void {
+    this.#announce();
+    const { idPrefix, name, maxAgeMs, bufferBytes } = this.options;
+    const now = Date.now();
+    for (const event of events) {
+      if (this.#ended || cutIfBehind(this.res, bufferBytes, () => this.#end({ reason: 'reader_too_slow' }, false))) return;
+      if (!youngEnough(event, maxAgeMs, now)) continue;
+      this.res.write(Buffer.concat([liveHead(event, idPrefix, name), this.#tailBytes]));
+      this.#delivered(event.id);
+    }
   }
 
   #delivered(eventId: string): void {
@@ -284,19 +236,34 @@ export class PushStream {
     this.options.onDelivered?.(eventId);
   }
 
-  /** A notification frame; `openParams` is the params object without its closing brace. */
-  #notify(method: string, openParams: string): void {
+  /**
+   * The position moves past events the filter skips, so a reconnect from it rescans nothing.
+   * On a legacy stream the frame carries it as its SSE id too: `Last-Event-ID` resumes there.
+   */
+  #heartbeatFrame(): void {
     if (this.#ended) return;
-    this.res.write(`event: message\ndata: {"jsonrpc":"2.0","method":"${method}","params":${openParams},"_meta":${this.#meta}}}\n\n`);
+    const cursor = this.cursor;
+    const id = this.options.era === 'legacy' ? `id: ${this.options.idPrefix}${cursor}\n` : '';
+    this.res.write(`${id}${this.#notification('notifications/events/heartbeat', `{"cursor":${JSON.stringify(cursor)}`)}`);
   }
 
-  #end(reason: StreamEnd): void {
+  /** A notification frame; `openParams` is the params object without its closing brace. */
+  #notify(method: string, openParams: string): void {
+    if (!this.#ended) this.res.write(this.#notification(method, openParams));
+  }
+
+  #notification(method: string, openParams: string): string {
+    return `event: message\ndata: {"jsonrpc":"2.0","method":"${method}","params":${openParams},"_meta":${this.#meta}}}\n\n`;
+  }
+
+  #end(end: StreamEnd, finished: boolean): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#follower?.stop();
+    const cursor = this.cursor;
+    this.#reader?.stop();
     clearInterval(this.#heartbeat);
     clearTimeout(this.#rotation);
-    this.options.onEnd(reason, this.#cursor);
-    if (reason === 'failed') this.res.destroy();
+    this.options.onEnd({ ...end, cursor, finished });
+    if (end.error) this.res.destroy();
   }
 }

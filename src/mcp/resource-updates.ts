@@ -1,4 +1,6 @@
+import { openReader } from '../delivery/reader.js';
 import { LOG_START } from '../events/ulid.js';
+import type { Logger } from '../observe/logger.js';
 import type { McpEndpoint } from './mcp-endpoint.js';
 import type { RelayContext } from './relay-context.js';
 import { customerUri, groupUri } from './resources.js';
@@ -9,7 +11,7 @@ import { customerUri, groupUri } from './resources.js';
  * `customer://{id}/context` when the customer's memory changes. Changes arriving in one
  * turn of the event loop are coalesced into one notification per URI.
  */
-export async function startResourceUpdates(context: RelayContext, endpoint: Pick<McpEndpoint, 'resourceUpdated'>): Promise<() => void> {
+export async function startResourceUpdates(context: RelayContext, endpoint: Pick<McpEndpoint, 'resourceUpdated'>, logger: Logger): Promise<() => void> {
   let pending = false;
   const customers = new Set<string>();
   const flush = () => {
@@ -24,18 +26,18 @@ export async function startResourceUpdates(context: RelayContext, endpoint: Pick
     if (customers.size === 0) setImmediate(flushCustomers);
     customers.add(customerId);
   });
-  const follower = context.log.follow(
+  const touched = () => {
+    if (pending) return;
+    pending = true;
+    setImmediate(flush);
+  };
+  const reader = openReader(
+    context.log,
     { after: (await context.log.head()) ?? LOG_START },
-    {
-      onEvent: () => {
-        if (pending) return;
-        pending = true;
-        setImmediate(flush);
-      },
-    },
+    { events: touched, gap: touched, failed: (error) => logger.error({ err: error }, 'resource updates stopped: the log could not be read') },
   );
   return () => {
-    follower.stop();
+    reader.stop();
     stopMemory();
   };
 }

@@ -1,5 +1,5 @@
 import type { StreamObserver } from '../observe/stream-stats.js';
-import type { PushStream } from './push-stream.js';
+import type { PushStream, PushStreamEnd } from './push-stream.js';
 
 /** Open push streams by principal: the per-principal cap, and who to finish at shutdown. */
 export class StreamRegistry {
@@ -21,9 +21,11 @@ export class StreamRegistry {
     this.observer?.opened(stream.era, principal);
   }
 
-  release(principal: string, stream: PushStream): void {
+  release(principal: string, stream: PushStream, end: PushStreamEnd): void {
     const streams = this.#byPrincipal.get(principal);
-    if (streams?.delete(stream)) this.observer?.closed(stream.era, principal, Date.now() - stream.openedAt, stream.framesWritten);
+    if (streams?.delete(stream)) {
+      this.observer?.closed(stream.era, principal, { durationMs: Date.now() - stream.openedAt, framesWritten: stream.framesWritten, reason: end.reason, error: end.error });
+    }
     if (streams?.size === 0) this.#byPrincipal.delete(principal);
   }
 
@@ -33,8 +35,8 @@ export class StreamRegistry {
     return total;
   }
 
-  /** Ends every open stream with its final result. */
+  /** Ends every open stream with its final result (shutdown). */
   finishAll(): void {
-    for (const streams of [...this.#byPrincipal.values()]) for (const stream of [...streams]) stream.finish();
+    for (const streams of [...this.#byPrincipal.values()]) for (const stream of [...streams]) stream.finish('shutdown');
   }
 }

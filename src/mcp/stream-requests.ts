@@ -3,7 +3,7 @@ import type { ProtocolError } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { LOG_START } from '../events/ulid.js';
 import { filterFor } from './event-types.js';
-import { PushStream, type StreamEnd } from './push-stream.js';
+import { PushStream, type PushStreamEnd } from './push-stream.js';
 import type { RelayContext } from './relay-context.js';
 import type { StreamRegistry } from './stream-registry.js';
 import { errorResponse, invalidParams, tooManyStreams } from './wire-errors.js';
@@ -38,7 +38,7 @@ export interface OpenStream {
   retryMs: number | undefined;
   headers?: Record<string, string>;
   onOpen?(stream: PushStream): void;
-  onEnd(reason: StreamEnd, cursor: string): void;
+  onEnd(end: PushStreamEnd): void;
 }
 
 /** Answers a request this relay serves itself with a JSON-RPC error, as the SDK would. */
@@ -85,13 +85,13 @@ export async function openPushStream(res: ServerResponse, spec: OpenStream, cont
     announce: spec.announce,
     era: spec.era,
     onDelivered: (eventId) => context.delivery.delivered(eventId),
-    onEnd: (reason, cursor) => {
-      registry.release(spec.principal, stream);
-      spec.onEnd(reason, cursor);
+    onEnd: (end) => {
+      registry.release(spec.principal, stream, end);
+      spec.onEnd(end);
     },
   });
   registry.add(spec.principal, stream);
   spec.onOpen?.(stream);
   for (const [name, value] of Object.entries(spec.headers ?? {})) res.setHeader(name, value);
-  await stream.start();
+  stream.start();
 }

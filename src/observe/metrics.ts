@@ -38,6 +38,7 @@ export class RelayMetrics {
   readonly #processed: Counter<'source' | 'type'>;
   readonly #dropped: Counter<'source' | 'type'>;
   readonly #overflow: Counter;
+  readonly #streamEnds: Counter<'stream' | 'reason'>;
   readonly #latency: Record<LatencyKind, Histogram<'source' | 'type'>>;
 
   constructor(sources: MetricsSources) {
@@ -46,6 +47,7 @@ export class RelayMetrics {
     this.#accepted = new Counter({ name: 'relay_events_accepted_total', help: 'Events accepted from webhooks (duplicates excluded)', labelNames: ['source', 'type'], registers });
     this.#processed = new Counter({ name: 'relay_events_processed_total', help: 'Accepted events first delivered to or acked by an agent', labelNames: ['source', 'type'], registers });
     this.#dropped = new Counter({ name: 'relay_events_dropped_total', help: 'Accepted events neither delivered nor acked within RELAY_DROP_DEADLINE_S', labelNames: ['source', 'type'], registers });
+    this.#streamEnds = new Counter({ name: 'relay_stream_ends_total', help: 'Push streams (by protocol version) and feeds ended, by reason (client_closed, reader_too_slow, lifetime, shutdown, store_error, internal_error, …)', labelNames: ['stream', 'reason'], registers });
     this.#overflow = new Counter({ name: 'relay_delivery_tracker_overflow_total', help: 'Accepted events not tracked for drops because the tracker was full', registers });
     const histogram = (name: string, help: string) => new Histogram({ name, help, labelNames: ['source', 'type'], buckets: SECONDS, registers });
     this.#latency = {
@@ -177,6 +179,10 @@ export class RelayMetrics {
 
   overflow(): void {
     this.#overflow.inc();
+  }
+
+  streamEnded(stream: string, reason: string): void {
+    this.#streamEnds.inc({ stream, reason });
   }
 
   latency(kind: LatencyKind, source: string, type: string, ms: number): void {

@@ -61,7 +61,7 @@ export class Observability {
     this.#sources = new Set(options.sources);
     this.#knownGroups = options.knownGroups;
     this.#logger = options.logger;
-    this.streams = new StreamStats(options.logger);
+    this.streams = new StreamStats(options.logger, (stream, reason) => this.metrics.streamEnded(stream, reason));
     this.alert = new DropAlert({ stats: this.stats, log: options.log, logger: options.logger, threshold: options.dropAlert, windowMs: options.dropWindowMs, now: this.now });
     this.tracker = new DeliveryTracker({ deadlineMs: options.dropDeadlineMs, maxTracked: options.maxTracked ?? DEFAULT_MAX_TRACKED, now: this.now, sink: this.#sink() });
     const dropWindowMs = options.dropWindowMs;

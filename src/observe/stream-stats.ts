@@ -5,29 +5,52 @@ export const ERA_VERSIONS = { legacy: '2025-11-25', modern: '2026-07-28' } as co
 
 export type StreamEra = keyof typeof ERA_VERSIONS;
 
-/** Told by the stream registry when a push stream opens and closes. */
-export interface StreamObserver {
-  opened(era: StreamEra, principal: string): void;
-  closed(era: StreamEra, principal: string, durationMs: number, framesWritten: number): void;
+/** Who a stream serves: a push stream of one era, or a `/feed`. */
+export type StreamKind = StreamEra | 'feed';
+
+/** How one stream went: its end reason (a bounded set of codes) and the error behind a failure. */
+export interface StreamSummary {
+  durationMs: number;
+  framesWritten: number;
+  reason: string;
+  error?: Error;
 }
 
-/** Counts open push streams by era and logs one line per open and close. */
+/** Told when push streams and feeds open and close. */
+export interface StreamObserver {
+  opened(kind: StreamKind, principal: string): void;
+  closed(kind: StreamKind, principal: string, summary: StreamSummary): void;
+}
+
+const LABELS: Record<StreamKind, string> = { ...ERA_VERSIONS, feed: 'feed' };
+
+/**
+ * Counts open push streams by era (the feed route counts its own), logs one line per open and close — every close with its
+ * reason, a failure with its error — and hands each end to `onEnd` (the metric by reason).
+ */
 export class StreamStats implements StreamObserver {
   readonly #open: Record<StreamEra, number> = { legacy: 0, modern: 0 };
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly onEnd: (stream: string, reason: string) => void = () => undefined,
+  ) {}
 
-  opened(era: StreamEra, principal: string): void {
-    this.#open[era]++;
-    this.logger.info({ era: ERA_VERSIONS[era], principal }, 'push stream opened');
+  opened(kind: StreamKind, principal: string): void {
+    if (kind !== 'feed') this.#open[kind]++;
+    this.logger.info({ stream: LABELS[kind], principal }, 'stream opened');
   }
 
-  closed(era: StreamEra, principal: string, durationMs: number, framesWritten: number): void {
-    this.#open[era]--;
-    this.logger.info({ era: ERA_VERSIONS[era], principal, durationMs: Math.round(durationMs), framesWritten }, 'push stream closed');
+  closed(kind: StreamKind, principal: string, summary: StreamSummary): void {
+    if (kind !== 'feed') this.#open[kind]--;
+    const { durationMs, framesWritten, reason, error } = summary;
+    const line = { stream: LABELS[kind], principal, reason, durationMs: Math.round(durationMs), framesWritten };
+    if (error) this.logger.error({ ...line, err: error }, 'stream ended by a failure');
+    else this.logger.info(line, 'stream ended');
+    this.onEnd(LABELS[kind], reason);
   }
 
-  /** Open streams keyed by protocol version. */
+  /** Open push streams keyed by protocol version. */
   byEra(): Record<string, number> {
     return { [ERA_VERSIONS.legacy]: this.#open.legacy, [ERA_VERSIONS.modern]: this.#open.modern };
   }

@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Event } from '../events/event.js';
 import { compileFilter, type EventMatcher } from '../events/filter.js';
-import type { ClaimedEvent, EventLog, Follower } from '../log/event-log.js';
+import { openReader, type Reader } from '../delivery/reader.js';
+import type { ClaimedEvent, EventLog } from '../log/event-log.js';
 import type { CustomerMemory } from '../memory/customer-memory.js';
 import type { EmitOptions, ReactionContext, ReactionHandler } from './handler.js';
 import { RunRecorder } from './run-recorder.js';
@@ -57,7 +58,7 @@ export class ReactionRunner {
   readonly #leaseMs: number;
   readonly #batchSize: number;
   readonly #logger: ReactionLogger;
-  #follower: Follower | null = null;
+  #reader: Reader | null = null;
   #backstop: NodeJS.Timeout | null = null;
   #retry: NodeJS.Timeout | null = null;
   #draining: Promise<void> | null = null;
@@ -82,11 +83,13 @@ export class ReactionRunner {
   /** Creates the group (from the start of the retained log), then reacts to the backlog and every append. */
   async start(): Promise<void> {
     await this.#log.createGroup(this.group, { from: 'start' });
-    this.#follower = this.#log.follow(
+    this.#reader = openReader(
+      this.#log,
       { after: await this.#log.head() },
       {
-        onEvent: () => this.#wake(),
-        onError: (error) => this.#logger.error({ err: error }, 'reactions: follower stopped; retrying every lease period'),
+        events: () => this.#wake(),
+        gap: () => this.#wake(),
+        failed: (error) => this.#logger.error({ err: error }, 'reactions: the log could not be followed; claiming every lease period'),
       },
     );
     this.#backstop = setInterval(() => this.#wake(), this.#leaseMs);
@@ -103,7 +106,7 @@ export class ReactionRunner {
   /** Stops claiming, lets the event in hand finish, and returns. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#follower?.stop();
+    this.#reader?.stop();
     if (this.#backstop) clearInterval(this.#backstop);
     if (this.#retry) clearTimeout(this.#retry);
     await this.#draining;

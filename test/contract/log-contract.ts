@@ -1,14 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Event } from '../../src/events/event.js';
 import { isUlid, LOG_START } from '../../src/events/ulid.js';
 import { LogError } from '../../src/log/log-error.js';
 import { manualClock, newEvent } from '../support/events.js';
 import type { LogFactory } from './log-factory.js';
-import { logPool, until } from './log-factory.js';
+import { logPool } from './log-factory.js';
 
-/** The EventLog contract (event-log.ts TSDoc): append, dedup, read, follow, retention. */
+/** The EventLog contract (event-log.ts TSDoc): append, dedup, read, retention. */
 export function describeLogContract(backend: string, factory: LogFactory): void {
-  describe(`EventLog contract: append, read, follow, retention (${backend})`, () => {
+  describe(`EventLog contract: append, read, retention (${backend})`, () => {
     const pool = logPool(factory);
     afterEach(() => pool.closeAll());
 
@@ -176,6 +175,8 @@ export function describeLogContract(backend: string, factory: LogFactory): void 
         const ids = (await log.append([newEvent(), newEvent()])).map((r) => r.id);
         const page = await log.read({ after: cursor });
         expect(page.truncated).toBe(true);
+        // Nothing was ever trimmed: the read resumed before every event.
+        expect(page.resumedAt).toBe(LOG_START);
         expect(page.events.map((e) => e.id)).toEqual(ids);
       });
 
@@ -198,104 +199,13 @@ export function describeLogContract(backend: string, factory: LogFactory): void 
         const ids = (await log.append([newEvent(), newEvent()])).map((r) => r.id);
         expect(await log.read({ after: LOG_START })).toMatchObject({ truncated: false, events: [{ id: ids[0] }, { id: ids[1] }] });
         await log.trim({ maxEvents: 1 });
-        expect(await log.read({ after: LOG_START })).toMatchObject({ truncated: true, events: [{ id: ids[1] }] });
+        expect(await log.read({ after: LOG_START })).toMatchObject({ truncated: true, resumedAt: ids[0], events: [{ id: ids[1] }] });
       });
 
       it('rejects bad read options with invalid_argument', async () => {
         const log = await pool.create();
         await expect(log.read({ after: null, limit: 0 })).rejects.toMatchObject({ code: 'invalid_argument' });
         await expect(log.read({ after: null, filter: { types: [''] } })).rejects.toMatchObject({ code: 'invalid_argument' });
-      });
-    });
-
-    describe('follow', () => {
-      it('delivers the backlog, then live appends, each once and in order', async () => {
-        const log = await pool.create();
-        const backlog = (await log.append([newEvent(), newEvent()])).map((r) => r.id);
-        const seen: string[] = [];
-        const follower = log.follow({ after: null }, { onEvent: (e) => seen.push(e.id) });
-        await follower.live;
-        expect(seen).toEqual(backlog);
-        const live = (await log.append([newEvent(), newEvent()])).map((r) => r.id);
-        await until(() => seen.length === 4);
-        expect(seen).toEqual([...backlog, ...live]);
-        expect(await follower.truncated).toBe(false);
-        follower.stop();
-      });
-
-      it('has no gap and no duplicate at the seam while 500 appends race the backlog', async () => {
-        const log = await pool.create();
-        await log.append(Array.from({ length: 200 }, () => newEvent()));
-        const seen: Event[] = [];
-        const racing = Promise.all(
-          Array.from({ length: 10 }, async () => {
-            for (let i = 0; i < 30; i++) await log.append(newEvent());
-          }),
-        );
-        const follower = log.follow({ after: null }, { onEvent: (e) => seen.push(e) });
-        await racing;
-        await until(() => seen.length >= 500);
-        await new Promise((r) => setTimeout(r, 20));
-        const all = (await log.read({ after: null, limit: 1000 })).events.map((e) => e.id);
-        expect(seen.map((e) => e.id)).toEqual(all);
-        expect(all).toHaveLength(500);
-        follower.stop();
-      });
-
-      it('delivers only matching events from a cursor', async () => {
-        const log = await pool.create();
-        const [first] = await log.append([newEvent({ type: 'order.shipped' })]);
-        const seen: string[] = [];
-        const follower = log.follow({ after: first!.id, filter: { types: ['payment.*'] } }, { onEvent: (e) => seen.push(e.type) });
-        await log.append([newEvent({ type: 'order.delayed' }), newEvent({ type: 'payment.failed' })]);
-        await log.append(newEvent({ type: 'payment.succeeded' }));
-        await until(() => seen.length === 2);
-        expect(seen).toEqual(['payment.failed', 'payment.succeeded']);
-        follower.stop();
-      });
-
-      it('delivers nothing after stop()', async () => {
-        const log = await pool.create();
-        const seen: string[] = [];
-        const follower = log.follow({ after: null }, { onEvent: (e) => seen.push(e.id) });
-        await follower.live;
-        follower.stop();
-        await log.append(newEvent());
-        await new Promise((r) => setTimeout(r, 20));
-        expect(seen).toEqual([]);
-      });
-
-      it('reports truncated for a cursor it does not know and starts at the oldest retained event', async () => {
-        const log = await pool.create();
-        const [a] = await log.append([newEvent()]);
-        const seen: string[] = [];
-        const follower = log.follow({ after: 'bogus' }, { onEvent: (e) => seen.push(e.id) });
-        expect(await follower.truncated).toBe(true);
-        await follower.live;
-        expect(seen).toEqual([a!.id]);
-        follower.stop();
-      });
-
-      it('stops and reports through onError when onEvent throws', async () => {
-        const log = await pool.create();
-        await log.append([newEvent(), newEvent()]);
-        const errors: Error[] = [];
-        let calls = 0;
-        log.follow(
-          { after: null },
-          {
-            onEvent: () => {
-              calls++;
-              throw new Error('handler broke');
-            },
-            onError: (e) => errors.push(e),
-          },
-        );
-        await until(() => errors.length === 1);
-        await log.append(newEvent());
-        await new Promise((r) => setTimeout(r, 20));
-        expect(calls).toBe(1);
-        expect(errors[0]!.message).toBe('handler broke');
       });
     });
 
@@ -311,9 +221,12 @@ export function describeLogContract(backend: string, factory: LogFactory): void 
         expect(fromStart.events.map((e) => e.id)).toEqual(ids.slice(6));
         const stale = await log.read({ after: ids[2]! });
         expect(stale.truncated).toBe(true);
+        // What the reader missed is exactly (after, resumedAt]: the trimmed ids after its cursor.
+        expect(stale.resumedAt).toBe(ids[5]);
         expect(stale.events.map((e) => e.id)).toEqual(ids.slice(6));
         const seamless = await log.read({ after: ids[5]! });
         expect(seamless.truncated).toBe(false);
+        expect(seamless.resumedAt).toBeUndefined();
         expect(seamless.events.map((e) => e.id)).toEqual(ids.slice(6));
       });
 

@@ -1,7 +1,9 @@
 import { MemoryEventLog } from '../../src/log/memory.js';
 import { describeGroupContract } from './group-contract.js';
 import { describeLogContract } from './log-contract.js';
+import { describeReaderContract } from './reader-contract.js';
 
 const factory = (options: ConstructorParameters<typeof MemoryEventLog>[0]) => new MemoryEventLog(options);
 describeLogContract('memory', factory);
 describeGroupContract('memory', factory);
+describeReaderContract('memory', factory);

@@ -4,6 +4,7 @@ import { RedisEventLog } from '../../src/log/redis.js';
 import { skipRedis, useRedisServer } from '../support/redis-server.js';
 import { describeGroupContract } from './group-contract.js';
 import { describeLogContract } from './log-contract.js';
+import { describeReaderContract } from './reader-contract.js';
 
 if (skipRedis) {
   describe.skip('EventLog contract (redis): skipped by RELAY_TEST_SKIP_REDIS=1', () => it('runs against redis-server'));
@@ -14,4 +15,5 @@ if (skipRedis) {
   const factory = (options: LogOptions) => new RedisEventLog({ url: server().url, keyPrefix: `contract-${++n}:`, ...options });
   describeLogContract('redis', factory);
   describeGroupContract('redis', factory);
+  describeReaderContract('redis', factory);
 }

@@ -6,6 +6,7 @@ import type { LogOptions } from '../../src/log/log-options.js';
 import { SqliteEventLog } from '../../src/log/sqlite.js';
 import { describeGroupContract } from './group-contract.js';
 import { describeLogContract } from './log-contract.js';
+import { describeReaderContract } from './reader-contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'relay-contract-'));
 let n = 0;
@@ -14,3 +15,4 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const factory = (options: LogOptions) => new SqliteEventLog({ path: join(dir, `log-${++n}.db`), ...options });
 describeLogContract('sqlite', factory);
 describeGroupContract('sqlite', factory);
+describeReaderContract('sqlite', factory);

@@ -157,8 +157,9 @@ describe('GET /feed', () => {
       const feed = await openFeed(trimmed.url, '', { 'last-event-id': appended[0]!.id });
       readers.push(feed);
       const frames = await feed.frames.until((all) => all.length >= 3, 'truncated and two events');
-      expect(frames[0]).toMatchObject({ event: 'truncated', id: undefined });
-      expect(JSON.parse(frames[0]!.data)).toEqual({ lastEventId: appended[0]!.id, reason: 'cursor_not_retained' });
+      // Its id is where delivery resumed (the last id trimmed): a reconnect from it is seamless.
+      expect(frames[0]).toMatchObject({ event: 'truncated', id: appended[2]!.id });
+      expect(JSON.parse(frames[0]!.data)).toEqual({ after: appended[0]!.id, resumedAt: appended[2]!.id, reason: 'cursor_not_retained' });
       expect(frames.slice(1, 3).map((f) => f.id)).toEqual([appended[3]!.id, appended[4]!.id]);
 
       // The last id ever trimmed is a seamless cursor: nothing after it was lost.

@@ -100,8 +100,9 @@ describe('GET /metrics after known traffic', () => {
     }, 'the stream to be released');
     expect(m.get(key('relay_push_streams', { era: '2025-11-25' }))).toBe(0);
     expect(m.get(key('relay_events_processed_total', { source: 'standard', type: 'payment.failed' }))).toBe(before + 1);
-    expect(lines.find((l) => l.msg === 'push stream opened')).toMatchObject({ era: '2026-07-28', principal: 'alice' });
-    expect(lines.find((l) => l.msg === 'push stream closed')).toMatchObject({ era: '2026-07-28', principal: 'alice', framesWritten: 1, durationMs: expect.any(Number) });
+    expect(m.get(key('relay_stream_ends_total', { stream: '2026-07-28', reason: 'client_closed' }))).toBe(1);
+    expect(lines.find((l) => l.msg === 'stream opened')).toMatchObject({ stream: '2026-07-28', principal: 'alice' });
+    expect(lines.find((l) => l.msg === 'stream ended')).toMatchObject({ stream: '2026-07-28', principal: 'alice', reason: 'client_closed', framesWritten: 1, durationMs: expect.any(Number) });
     expect(JSON.stringify(lines)).not.toContain(keys.alice);
   });
 

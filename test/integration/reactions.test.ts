@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Relay } from '../../src/app.js';
+import { openReader } from '../../src/delivery/reader.js';
 import type { Event } from '../../src/events/event.js';
 import { sendSample } from '../../src/ingest/send-sample.js';
 import { startTestRelay, testSecrets } from '../support/relay.js';
@@ -15,14 +16,16 @@ describe('reactions in a running relay', () => {
     relay = await startTestRelay({ RELAY_REACTIONS: 'on', RELAY_PUBLIC_URL: 'https://relay.example.com' });
     const r = relay;
     const outreach = new Promise<Event>((resolve, reject) => {
-      const follower = r.log.follow(
+      const reader = openReader(
+        r.log,
         { after: null, filter: { types: ['outreach.requested'] } },
         {
-          onEvent: (event) => {
-            follower.stop();
-            resolve(event);
+          events: ([event]) => {
+            reader.stop();
+            resolve(JSON.parse(event!.json) as Event);
           },
-          onError: reject,
+          gap: () => undefined,
+          failed: reject,
         },
       );
     });

@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { Event } from '../../src/events/event.js';
 import type { EventLog } from '../../src/log/event-log.js';
 import { RedisEventLog } from '../../src/log/redis.js';
 import { RedisCustomerMemory } from '../../src/memory/redis.js';
 import { until } from '../contract/log-factory.js';
+import { collect } from '../support/collect.js';
 import { manualClock, newEvent } from '../support/events.js';
 import { skipRedis, startRedisServer, useRedisServer } from '../support/redis-server.js';
 
@@ -51,8 +51,8 @@ describe.skipIf(skipRedis)('several RedisEventLog instances on one server', () =
   it('delivers commits made on another instance to a follower, each once and in order', async () => {
     const [a, b] = pair();
     const backlog = (await b.append([newEvent(), newEvent()])).map((r) => r.id);
-    const seen: Event[] = [];
-    const follower = a.follow({ after: null }, { onEvent: (e) => seen.push(e) });
+    const follower = collect(a, { after: null });
+    const seen = follower.events;
     await follower.live;
     const racing = await Promise.all(Array.from({ length: 5 }, async () => {
       const ids: string[] = [];
@@ -63,14 +63,14 @@ describe.skipIf(skipRedis)('several RedisEventLog instances on one server', () =
     const all = (await a.read({ after: null, limit: 1000 })).events.map((e) => e.id);
     expect(seen.map((e) => e.id)).toEqual(all);
     expect(all).toEqual([...backlog, ...racing.flat()].sort());
-    follower.stop();
+    follower.reader.stop();
   });
 
   it('brings another instance\'s commit to many caught-up followers with one read, not one per follower', async () => {
     const [a, b] = pair();
     await b.append(newEvent());
-    const seen = Array.from({ length: 50 }, () => [] as string[]);
-    const followers = seen.map((list) => a.follow({ after: null }, { onEvent: (e) => list.push(e.id) }));
+    const followers = Array.from({ length: 50 }, () => collect(a, { after: null }));
+    const seen = followers.map((f) => f.events);
     await Promise.all(followers.map((f) => f.live));
     // A first foreign commit reaches them only once A listens to the commit channel.
     await b.append(newEvent());
@@ -78,9 +78,9 @@ describe.skipIf(skipRedis)('several RedisEventLog instances on one server', () =
     const before = await scriptCalls();
     const { id } = await b.append(newEvent());
     await until(() => seen.every((list) => list.length === 3));
-    expect(seen.every((list) => list[2] === id)).toBe(true);
+    expect(seen.every((list) => list[2]!.id === id)).toBe(true);
     expect((await scriptCalls()) - before).toBeLessThan(10);
-    for (const f of followers) f.stop();
+    for (const f of followers) f.reader.stop();
   });
 
   /** Lua script calls the server has run (appends, reads, claims, …). */
@@ -186,8 +186,7 @@ describe.skipIf(skipRedis)('RedisEventLog when Redis goes away', () => {
     const memory = new RedisCustomerMemory({ url: server().url, keyPrefix: 'outage:' });
     open.push(a, b, memory);
     const before = await a.append(newEvent());
-    const seen: string[] = [];
-    const follower = a.follow({ after: before.id }, { onEvent: (e) => seen.push(e.id) });
+    const follower = collect(a, { after: before.id });
     await follower.live;
 
     await server().kill();
@@ -200,9 +199,9 @@ describe.skipIf(skipRedis)('RedisEventLog when Redis goes away', () => {
     const after = await retry(() => b.append(newEvent()));
     expect(after.id > before.id).toBe(true);
     expect((await retry(() => a.read({ after: null }))).events.map((e) => e.id)).toEqual([before.id, after.id]);
-    await until(() => seen.length === 1);
-    expect(seen).toEqual([after.id]);
-    follower.stop();
+    await until(() => follower.events.length === 1);
+    expect(follower.ids()).toEqual([after.id]);
+    follower.reader.stop();
   });
 });
 

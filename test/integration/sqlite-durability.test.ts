@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteEventLog } from '../../src/log/sqlite.js';
 import { until } from '../contract/log-factory.js';
+import { collect } from '../support/collect.js';
 import { manualClock, newEvent } from '../support/events.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'relay-sqlite-'));
@@ -84,8 +85,7 @@ describe('SqliteEventLog durability', () => {
     const path = freshPath();
     const a = new SqliteEventLog({ path });
     const b = new SqliteEventLog({ path });
-    const seen: string[] = [];
-    const follower = a.follow({ after: null }, { onEvent: (e) => seen.push(e.id) });
+    const follower = collect(a, { after: null });
     await Promise.all(
       [a, b].map(async (log) => {
         for (let i = 0; i < 100; i++) await log.append(newEvent());
@@ -95,9 +95,9 @@ describe('SqliteEventLog durability', () => {
     const ids = events.map((e) => e.id);
     expect(ids).toHaveLength(200);
     expect(ids).toEqual([...ids].sort());
-    await until(() => seen.length === 200);
-    expect(seen).toEqual(ids);
-    follower.stop();
+    await until(() => follower.events.length === 200);
+    expect(follower.ids()).toEqual(ids);
+    follower.reader.stop();
     await Promise.all([a.close(), b.close()]);
   });
 

@@ -10,10 +10,10 @@ export function followFeed({ onEvent, onState, onTruncated }) {
   let retryMs = 2000;
 
   const dispatch = (frame) => {
-    // Control frames carry no id; every event frame has one.
-    if (frame.id === undefined) return frame.event === 'truncated' ? onTruncated() : undefined;
-    if (frame.data === '') return;
-    lastEventId = frame.id;
+    // Every frame with an id moves the resume point: events, gaps and position heartbeats.
+    if (frame.id !== undefined) lastEventId = frame.id;
+    if (frame.event === 'truncated') return onTruncated();
+    if (frame.event === 'heartbeat' || frame.id === undefined || frame.data === '') return;
     onEvent(JSON.parse(frame.data));
   };
 

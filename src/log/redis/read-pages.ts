@@ -1,4 +1,5 @@
 import { compileFilter } from '../../events/filter.js';
+import { LOG_START } from '../../events/ulid.js';
 import type { ReadOptions } from '../event-log.js';
 import { parseReadOptions } from '../read.js';
 import { MAX_SCAN_ROWS } from '../scan.js';
@@ -19,8 +20,8 @@ export interface StoredRow {
  */
 export type StreamEntry = [Buffer, Buffer[]];
 
-/** read.lua's reply: `[start pos, truncated 0|1, head or '', last trimmed pos, head pos]`. */
-export type CursorReply = [number, number, string, number, number];
+/** read.lua's reply: `[start pos, truncated 0|1, head or '', last trimmed pos, head pos, last trimmed id or '']`. */
+export type CursorReply = [number, number, string, number, number, string];
 
 export interface PageSource {
   resolve(): Promise<CursorReply>;
@@ -50,10 +51,10 @@ function toRow(entry: StreamEntry): StoredRow {
 async function firstPage(source: PageSource) {
   let resolved = await source.resolve();
   for (;;) {
-    const [pos, truncated, head, trimmedPos, headPos] = resolved;
+    const [pos, truncated, head, trimmedPos, headPos, trimmed] = resolved;
     const after = pos > 0 ? pos : trimmedPos;
     const entries = await source.page(after, PAGE_ROWS);
-    const page = { truncated: truncated === 1, head, entries };
+    const page = { truncated: truncated === 1, head, entries, resumedAt: trimmed || LOG_START };
     if (entries.length > 0 ? entryPos(entries[0]!) === after + 1 : headPos <= after) return page;
     resolved = await source.resolve();
     if (resolved[3] === trimmedPos) return page;
@@ -74,7 +75,7 @@ export async function readPages<T>(
   const { after, filter, limit } = parseReadOptions(options);
   const matches = compileFilter(filter);
   const first = await firstPage(source);
-  const { truncated, head } = first;
+  const { truncated, head, resumedAt } = first;
   const events: T[] = [];
   let last: StoredRow | undefined;
   let entries = first.entries;
@@ -101,5 +102,5 @@ export async function readPages<T>(
     }
   }
   const cursor = last?.id ?? (truncated ? head || null : after);
-  return { events, cursor, truncated, hasMore };
+  return truncated ? { events, cursor, truncated, hasMore, resumedAt } : { events, cursor, truncated, hasMore };
 }

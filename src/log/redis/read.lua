@@ -6,7 +6,8 @@
 -- ARGV[1] cursor kind: 'null' | 'start' (LOG_START) | 'ulid' | 'other' (not a ULID)
 -- ARGV[2] the cursor ('' unless kind is 'ulid')
 -- Returns { start pos (0 = oldest retained), 1 if truncated else 0, head ('' = none),
---           position of the last trimmed event (0 = none), position of the head (0 = none) }
+--           position of the last trimmed event (0 = none), position of the head (0 = none),
+--           id of the last trimmed event ('' = none) }
 
 local meta = redis.call('HMGET', KEYS[1], 'head', 'trimmed', 'trimmedPos', 'pos')
 local trimmed = meta[2]
@@ -24,4 +25,4 @@ elseif kind == 'ulid' then
 elseif kind == 'other' then
   truncated = 1
 end
-return { pos, truncated, meta[1] or '', tonumber(meta[3] or '0'), tonumber(meta[4] or '0') }
+return { pos, truncated, meta[1] or '', tonumber(meta[3] or '0'), tonumber(meta[4] or '0'), trimmed or '' }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Event, NewEvent } from '../../events/event.js';
 import { isUlid, LOG_START, nextUlid, ulidFloor } from '../../events/ulid.js';
-import { AppendNotifier } from '../append-notifier.js';
+import { type AppendListener, AppendNotifier } from '../append-notifier.js';
 import { AppendQueue, type QueuedAppend } from '../append-queue.js';
 import type {
   AppendResult,
@@ -11,9 +11,6 @@ import type {
   CreateGroupOptions,
   DeadLetter,
   EventLog,
-  FollowHandlers,
-  FollowOptions,
-  Follower,
   GroupCounts,
   ReadOptions,
   ReadResult,
@@ -21,7 +18,6 @@ import type {
   SerializedReadResult,
   TrimResult,
 } from '../event-log.js';
-import { startFollower } from '../follower.js';
 import { LogError } from '../log-error.js';
 import type { LogOptions, ResolvedLogOptions } from '../log-options.js';
 import { logOptionsSchema } from '../log-options.js';
@@ -149,10 +145,10 @@ export class RedisEventLog implements EventLog {
     );
   }
 
-  follow(options: FollowOptions, handlers: FollowHandlers): Follower {
+  onCommit(listener: AppendListener): () => void {
     this.#assertOpen();
     this.#foreign.start();
-    return startFollower((o) => this.read(o), this.#notifier, options, handlers);
+    return this.#notifier.subscribe(listener);
   }
 
   async head(): Promise<string | null> {

@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import type { Event } from '../events/event.js';
 
 /**
  * How SSE writers (push streams, /feed) pace themselves against a reader. A backlog is paced
@@ -32,16 +31,4 @@ export function cutIfBehind(res: ServerResponse, bufferBytes: number, onCut: () 
   onCut();
   res.destroy();
   return true;
-}
-
-/** JSON of each event, made once however many streams carry it. */
-const eventJson = new WeakMap<Event, string>();
-
-export function jsonOf(event: Event): string {
-  let json = eventJson.get(event);
-  if (json === undefined) {
-    json = JSON.stringify(event);
-    eventJson.set(event, json);
-  }
-  return json;
 }
