@@ -2,7 +2,7 @@ import type { BackoffOptions } from './options.js';
 
 /** Delay before retry `attempt` (0-based): full jitter over an exponentially growing cap. */
 export function backoffDelay(attempt: number, options: Required<BackoffOptions>): number {
-  const cap = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** Math.min(attempt, 30));
+  const cap = Math.min(options.maxDelayMs, options.initialDelayMs * options.factor ** Math.min(attempt, 30));
   return Math.round(Math.random() * cap);
 }
 

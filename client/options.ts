@@ -19,9 +19,11 @@ export interface EventClientLogger {
   info(message: string): void;
 }
 
-/** Exponential backoff with full jitter: attempt n waits a random time in [0, min(max, initial·2ⁿ)]. */
+/** Exponential backoff with full jitter: attempt n waits a random time in [0, min(max, initial·factorⁿ)]. */
 export interface BackoffOptions {
   initialDelayMs?: number;
+  /** Growth of the bound per attempt (at least 1). */
+  factor?: number;
   maxDelayMs?: number;
 }
 
@@ -38,7 +40,7 @@ export interface EventClientOptions {
   fetch?: typeof fetch;
   /** Push: the server's heartbeat interval; a stream silent for twice this is dead (a half-open socket). Default 15 000. */
   heartbeatMs?: number;
-  /** Reconnection after a failed or dead connection. Default 250 ms doubling to 5 s. */
+  /** Reconnection after a failed or dead connection. Default 250 ms, growing 1.5× per attempt to 5 s. */
   reconnect?: BackoffOptions;
   /** Poll: how long one long poll waits on the server (max 60 000). Default 25 000. */
   pollTimeoutMs?: number;
@@ -62,7 +64,7 @@ export interface SubscribeOptions {
   leaseMs?: number;
   /** A throwing onEvent is tried this many times in all before it is reported and skipped. Default 3. */
   attempts?: number;
-  /** Backoff between those tries. Default 100 ms doubling to 5 s. */
+  /** Backoff between those tries. Default 100 ms doubling (factor 2) to 5 s. */
   retry?: BackoffOptions;
   /** How many recent event ids are remembered to drop duplicates. Default 1 000. */
   dedupWindow?: number;

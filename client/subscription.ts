@@ -13,9 +13,14 @@ import { toolsSource } from './tools-source.js';
 
 const sources: SourceTable = { push: pushSource, poll: pollSource, tools: toolsSource };
 
-/** The first retry comes within 250 ms; a relay that is down is retried at least every 5 s. */
-const DEFAULT_RECONNECT: Required<BackoffOptions> = { initialDelayMs: 250, maxDelayMs: 5_000 };
-const DEFAULT_RETRY: Required<BackoffOptions> = { initialDelayMs: 100, maxDelayMs: 5_000 };
+/**
+ * The first retry comes within 250 ms, and a relay that is down is retried at least every
+ * 5 s. The bound grows 1.5× rather than 2× so that a relay restarting in 1-2 s is tried
+ * again soon after it is back: any attempt's wait is that late at worst, and doubling has
+ * reached 2-4 s by then.
+ */
+const DEFAULT_RECONNECT: Required<BackoffOptions> = { initialDelayMs: 250, factor: 1.5, maxDelayMs: 5_000 };
+const DEFAULT_RETRY: Required<BackoffOptions> = { initialDelayMs: 100, factor: 2, maxDelayMs: 5_000 };
 
 /** A running subscription: its mode, and the way to stop it. */
 export interface Subscription {

@@ -3,7 +3,7 @@ import { CLIENT_MODES, type EventClientOptions, type SubscribeOptions } from './
 import { EventClientError } from './subscription-error.js';
 
 const positive = z.number().int().positive();
-const backoff = z.object({ initialDelayMs: positive.optional(), maxDelayMs: positive.optional() }).optional();
+const backoff = z.object({ initialDelayMs: positive.optional(), factor: z.number().min(1).max(10).optional(), maxDelayMs: positive.optional() }).optional();
 const patterns = z.array(z.string().min(1)).optional();
 
 const clientSchema = z.object({

@@ -77,9 +77,11 @@ describe('fileCursorStore', () => {
 });
 
 describe('option checks', () => {
-  it('refuses a bad mode or URL when the client is created, and a bad attempts count when subscribing', async () => {
+  it('refuses a bad mode, URL or backoff factor when the client is created, and a bad attempts count when subscribing', async () => {
     expect(() => createEventClient({ url: 'not a url' })).toThrow(/createEventClient options/);
     expect(() => createEventClient({ url: 'http://127.0.0.1:1/mcp', mode: 'webhook' as never })).toThrow(/createEventClient options/);
+    // Below 1 the bound would shrink: retries would speed up the longer the relay is down.
+    expect(() => createEventClient({ url: 'http://127.0.0.1:1/mcp', reconnect: { factor: 0.5 } })).toThrow(/createEventClient options/);
     const client = createEventClient({ url: 'http://127.0.0.1:1/mcp', mode: 'poll' });
     await expect(client.subscribe({ onEvent: () => undefined, attempts: 0 })).rejects.toMatchObject({ code: 'invalid_options' });
   });
