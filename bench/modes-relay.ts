@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { signDelivery } from '../src/ingest/sign.js';
+import { startNodeFlags } from './ingest-runner.js';
 import { killServers, type ServerProcess, startServer } from './server-process.js';
 
+export { buildRelay } from './ingest-runner.js';
+
 /**
- * The relay the `modes` benchmark talks to: `node --import tsx src/cli.ts serve` in a child
- * process with the memory store, one bearer key, and only the Standard Webhooks secret the
+ * The relay the `modes` benchmark talks to, run as `npm start` runs it (the compiled
+ * JavaScript, which {@link buildRelay} makes first, with the start script's node flags), so a
+ * restart takes as long as a real one: in a child process with the memory store (unless
+ * `extraEnv` names another), one bearer key, and only the Standard Webhooks secret the
  * benchmark signs with. Nothing from the caller's `RELAY_*` / `*_WEBHOOK_SECRET` / `HOST` /
  * `PORT` reaches it.
  */
@@ -18,10 +23,12 @@ export type RelayChild = ServerProcess;
 /** Kills every relay child still running; for Ctrl-C and process exit. */
 export const killRelayChildren = killServers;
 
-export function startRelayChild(extraEnv: Record<string, string> = {}): Promise<RelayChild> {
+/** `port`: start again where the agents expect it (after a stop or kill). */
+export function startRelayChild(extraEnv: Record<string, string> = {}, port?: number): Promise<RelayChild> {
   return startServer({
     name: 'relay',
-    args: ['--import', 'tsx', 'src/cli.ts', 'serve'],
+    port,
+    args: [...startNodeFlags(), 'dist/src/cli.js', 'serve'],
     env: {
       RELAY_STORE: 'memory',
       RELAY_LOG_LEVEL: 'warn',

@@ -22,7 +22,7 @@ const benchmarks: Record<string, BenchmarkEntry> = {
     load: () => import('./ingest.js'),
   },
   modes: {
-    summary: 'requests, tool calls and webhook-to-onEvent latency per client mode over a support day (push, long poll, tools 1 s / 30 s)',
+    summary: 'requests, tool calls, webhook-to-onEvent latency and recovery after a relay restart per client mode (push, long poll, tools 1 s / 30 s)',
     load: () => import('./modes.js'),
   },
   scale: {

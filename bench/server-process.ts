@@ -19,13 +19,20 @@ export interface ServerProcessSpec {
   env: Record<string, string>;
   /** Pin to this CPU with taskset. */
   cpu?: string;
+  /** Listen here instead of on a free port: a restart where the clients expect the server. */
+  port?: number;
 }
 
 export interface ServerProcess {
   /** `http://127.0.0.1:<port>` */
   url: string;
   pid: number;
+  /** performance.now() when `GET /healthz` first answered 200. */
+  readyAt: number;
+  /** SIGTERM, SIGKILL after 15 s; resolves once the process is gone. */
   stop(): Promise<void>;
+  /** SIGKILL: the server gets no chance to answer or close anything; resolves once it is gone. */
+  kill(): Promise<void>;
 }
 
 const live = new Set<ChildProcess>();
@@ -49,7 +56,7 @@ export function freePort(): Promise<number> {
 
 /** Starts `node <args>` and waits until `GET /healthz` answers (the relay logs nothing at warn). */
 export async function startServer(spec: ServerProcessSpec): Promise<ServerProcess> {
-  const port = await freePort();
+  const port = spec.port ?? (await freePort());
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (value === undefined || key.startsWith('RELAY_') || key.endsWith('_WEBHOOK_SECRET') || key === 'HOST' || key === 'PORT') continue;
@@ -76,8 +83,14 @@ export async function startServer(spec: ServerProcessSpec): Promise<ServerProces
     await exited;
     clearTimeout(killed);
   };
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await exited;
+  };
 
   const deadline = Date.now() + 30_000;
+  let readyAt: number;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`${spec.name} exited before listening (${child.exitCode ?? child.signalCode}):\n${output}`);
@@ -85,6 +98,7 @@ export async function startServer(spec: ServerProcessSpec): Promise<ServerProces
     try {
       const response = await fetch(`${url}/healthz`);
       await response.arrayBuffer();
+      readyAt = performance.now();
       if (response.ok) break;
     } catch {
       // Not listening yet.
@@ -93,7 +107,8 @@ export async function startServer(spec: ServerProcessSpec): Promise<ServerProces
       await stop();
       throw new Error(`${spec.name} did not answer on ${url} within 30 s:\n${output}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Short: the modes benchmark times recovery from the moment /healthz answers.
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  return { url, pid: child.pid!, stop };
+  return { url, pid: child.pid!, readyAt, stop, kill };
 }
