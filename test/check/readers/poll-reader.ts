@@ -1,0 +1,80 @@
+import { readRpc } from '../../support/sse-reader.js';
+import { Prng } from '../prng.js';
+import { MODERN_VERSION } from './push-readers.js';
+import { authHeaders, Reader, type ReaderContext } from './reader.js';
+import type { ReaderKind } from '../schedule.js';
+
+const clientInfo = { name: 'relay-fault-checker', version: '1.0.0' };
+const POLL_EVERY_MS = 60;
+let nextRequestId = 1;
+
+/**
+ * `events/poll` (2026-07-28, stateless) from the reader's position: pages of up to
+ * `maxEvents`, sometimes as a short long-poll. A truncated answer is a gap from the
+ * position to its cursor. Pausing stops polling; a cut aborts the poll in flight.
+ */
+export class PollReader extends Reader {
+  #abort: AbortController | undefined;
+  readonly #rng: Prng;
+
+  constructor(slot: number, kind: ReaderKind, filter: readonly string[] | null, start: string, context: ReaderContext) {
+    super(slot, kind, filter, start, context);
+    this.#rng = new Prng(context.seed * 31 + slot);
+  }
+
+  cut(): void {
+    this.#abort?.abort();
+  }
+
+  protected onPause(): void {}
+
+  protected onResume(): void {}
+
+  protected async connectOnce(): Promise<void> {
+    this.opened();
+    const abort = new AbortController();
+    this.#abort = abort;
+    const timer = setTimeout(() => abort.abort(), 15_000);
+    const params = {
+      name: 'cx_events',
+      cursor: this.position,
+      maxEvents: this.#rng.pick([20, 100, 1000]),
+      timeoutMs: this.#rng.pick([0, 0, 200]),
+      ...(this.filter ? { arguments: { types: [...this.filter] } } : {}),
+      _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN_VERSION, 'io.modelcontextprotocol/clientInfo': clientInfo, 'io.modelcontextprotocol/clientCapabilities': { events: {} } },
+    };
+    let answer;
+    try {
+      const res = await fetch(`${this.context.url}/mcp`, {
+        method: 'POST',
+        headers: {
+          ...authHeaders,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': MODERN_VERSION,
+          'mcp-method': 'events/poll',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: nextRequestId++, method: 'events/poll', params }),
+        signal: abort.signal,
+      });
+      answer = await readRpc(res);
+    } finally {
+      clearTimeout(timer);
+      this.#abort = undefined;
+    }
+    const result = answer.result as { events?: { cursor: string; data: { type: string } }[]; cursor?: string; truncated?: boolean; hasMore?: boolean } | undefined;
+    if (!result || !Array.isArray(result.events) || typeof result.cursor !== 'string') {
+      this.note(`events/poll answered ${JSON.stringify(answer).slice(0, 200)}`);
+      throw new Error('refused');
+    }
+    if (result.truncated === true) {
+      // The contract: no events, the cursor is where the relay resumed. Events with a
+      // truncated answer leave the gap's end unsaid.
+      if (result.events.length === 0) this.gap(undefined, result.cursor, 'poll');
+      else this.gap(undefined, undefined, 'poll with events');
+    }
+    for (const event of result.events) this.event(event.cursor, event.data.type);
+    if (!(result.truncated === true && result.events.length === 0)) this.positionAt(result.cursor, 'poll');
+    if (result.hasMore !== true) await this.sleep(POLL_EVERY_MS);
+  }
+}
