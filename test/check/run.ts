@@ -13,7 +13,7 @@ import type { Schedule, StoreKind } from './schedule.js';
  */
 const usage = 'usage: npm run check -- [--seeds N | --seed N] [--first S] [--store sqlite|memory|redis] [--ops K] [--only i,j,…] [--no-shrink] [--shrink-runs N] [--trace] [--schedule file.json]';
 
-function main(): Promise<number> {
+async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       seeds: { type: 'string' },
@@ -32,7 +32,7 @@ function main(): Promise<number> {
   });
   if (values.help) {
     console.log(usage);
-    return Promise.resolve(0);
+    return 0;
   }
   const int = (name: string, text: string | undefined, min: number): number => {
     const n = Number(text);
@@ -55,7 +55,7 @@ function main(): Promise<number> {
     schedule.store = store;
   }
   const only = values.only?.split(',').map((s) => int('only', s.trim(), 0));
-  return runCampaign({
+  const summary = await runCampaign({
     store,
     schedule,
     schedulePath: values.schedule,
@@ -65,10 +65,9 @@ function main(): Promise<number> {
     shrink: values['no-shrink'] ? undefined : { maxRuns: int('shrink-runs', values['shrink-runs'], 0), maxMs: 10 * 60_000 },
     print: (line) => console.log(line),
     trace: values.trace ? (line) => console.log(line) : undefined,
-  }).then((summary) => {
-    for (const line of formatSummary(summary)) console.log(line);
-    return summary.failed.length === 0 ? 0 : 1;
   });
+  for (const line of formatSummary(summary)) console.log(line);
+  return summary.failed.length === 0 ? 0 : 1;
 }
 
 main().then(
