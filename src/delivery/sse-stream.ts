@@ -32,6 +32,8 @@ export abstract class SseStream {
   #heartbeat: NodeJS.Timeout | undefined;
   #ended = false;
   #frames = 0;
+  /** The last id the client was given: an event frame's, or where a gap resumed. */
+  #written: string | null = null;
   readonly openedAt = Date.now();
 
   constructor(
@@ -46,9 +48,15 @@ export abstract class SseStream {
     return this.#frames;
   }
 
-  /** The reader's position: the last id it examined, matching or not, once written out. */
+  /**
+   * Where this stream stands for the client: the reader's position (the last id examined,
+   * matching or not), or — while a backlog page is still being written — the last id sent,
+   * which is further on. Ids are ULIDs, ordered as strings.
+   */
   protected get position(): string | null {
-    return this.#reader?.position ?? this.stream.after;
+    const read = this.#reader?.position ?? this.stream.after;
+    if (this.#written === null || (read !== null && read > this.#written)) return read;
+    return this.#written;
   }
 
   protected get ended(): boolean {
@@ -80,7 +88,9 @@ export abstract class SseStream {
       {
         events: (events, live) => (live ? this.#sendLive(events) : this.#sendBacklog(events)),
         gap: (gap) => {
-          if (!this.#ended) this.res.write(this.gapFrame(gap));
+          if (this.#ended) return;
+          this.res.write(this.gapFrame(gap));
+          this.#written = gap.resumedAt;
         },
         live: () => this.caughtUp?.(),
         failed: (error) => this.end(failureEnd(error)),
@@ -97,6 +107,7 @@ export abstract class SseStream {
       if (frame === undefined) continue;
       frames += frame;
       this.#delivered(event.id);
+      this.#written = event.id;
       if (frames.length < BACKLOG_WRITE) continue;
       await this.#writeBacklog(frames);
       frames = '';
@@ -118,6 +129,7 @@ export abstract class SseStream {
       if (frame === undefined) continue;
       this.res.write(frame);
       this.#delivered(event.id);
+      this.#written = event.id;
     }
   }
 

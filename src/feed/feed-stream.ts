@@ -63,8 +63,7 @@ export class FeedStream extends SseStream {
 
   protected heartbeatFrame(): string {
     const position = this.position;
-    // Ids are ULIDs, ordered as strings. Mid-page the position still trails the frames sent.
-    if (position === null || (this.#lastId !== null && position <= this.#lastId)) return ': keep-alive\n\n';
+    if (position === null || position === this.#lastId) return ': keep-alive\n\n';
     this.#lastId = position;
     return `id: ${position}\nevent: heartbeat\ndata: ${JSON.stringify({ cursor: position })}\n\n`;
   }
