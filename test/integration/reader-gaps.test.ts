@@ -35,40 +35,25 @@ const readFeed: Reading = (frame, seen) => {
 const isEvent = (frame: EventSourceMessage) =>
   frame.event === 'payment.failed' || (frame.data !== '' && frame.event === 'message' && rpcOf(frame).method === 'notifications/events/event');
 
-function modernStreamRequest(params: Record<string, unknown>) {
+/** A POST of `events/stream` to /mcp, with the headers both eras send. */
+function streamRequest(headers: Record<string, string>, params: Record<string, unknown>) {
   return {
     method: 'POST' as const,
     path: '/mcp',
-    headers: {
-      authorization: `Bearer ${keys.alice}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': MODERN_VERSION,
-      'mcp-method': 'events/stream',
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'events/stream',
-      params: { name: 'cx_events', ...params, _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN_VERSION, 'io.modelcontextprotocol/clientCapabilities': { events: {} } } },
-    }),
+    headers: { authorization: `Bearer ${keys.alice}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'events/stream', params: { name: 'cx_events', ...params } }),
   };
 }
 
+const modernStreamRequest = (params: Record<string, unknown>) =>
+  streamRequest(
+    { 'mcp-protocol-version': MODERN_VERSION, 'mcp-method': 'events/stream' },
+    { ...params, _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN_VERSION, 'io.modelcontextprotocol/clientCapabilities': { events: {} } } },
+  );
+
 async function legacyStreamRequest(relay: Relay, params: Record<string, unknown>) {
   const session = await rawLegacySession(relay);
-  return {
-    method: 'POST' as const,
-    path: '/mcp',
-    headers: {
-      authorization: `Bearer ${keys.alice}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-session-id': session.id,
-      'mcp-protocol-version': LEGACY_VERSION,
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'events/stream', params: { name: 'cx_events', ...params } }),
-  };
+  return streamRequest({ 'mcp-session-id': session.id, 'mcp-protocol-version': LEGACY_VERSION }, params);
 }
 
 const feedRequest = (lastEventId: string) => ({ method: 'GET' as const, path: '/feed', headers: { authorization: `Bearer ${keys.alice}`, 'last-event-id': lastEventId } });
