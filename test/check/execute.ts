@@ -70,7 +70,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       }
     }
     const verifyStarted = Date.now();
-    const verdict = await verifyRun({ ...run, failures: run.failures });
+    const verdict = await verifyRun(run, options.trace);
     options.trace?.(`  verify: ${Date.now() - verifyStarted} ms`);
     return {
       ...verdict,

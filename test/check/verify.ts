@@ -37,25 +37,37 @@ const CONVERGE_MS = 20_000;
  * head (push readers through heartbeats), the group is drained; then the log is compared
  * with the model, each reader is walked, and the group is checked.
  */
-export async function verifyRun(run: Finished): Promise<Verdict> {
+export async function verifyRun(run: Finished, trace?: (line: string) => void): Promise<Verdict> {
   const { relay, model, sender, consumers, schedule } = run;
   const failures = [...run.failures];
+  let phaseStarted = Date.now();
+  const phase = (name: string) => {
+    trace?.(`  verify ${name}: ${Date.now() - phaseStarted} ms`);
+    phaseStarted = Date.now();
+  };
   await Promise.allSettled(run.background);
+  phase('sends finished');
   for (const reader of run.readers) reader?.resume();
   for (let attempt = 0; attempt < 5 && model.unresolved().length > 0; attempt++) await sender.resolveUnknown(relay.store);
   if (model.unresolved().length > 0) failures.push(`${model.unresolved().length} webhook outcomes stayed unknown after 5 retries`);
   failures.push(...model.ingestFailures.slice(0, 10));
   failures.push(...(await compareLog(relay.store, model)));
+  phase('outcomes resolved, log compared');
 
   const head = model.head();
   const readers = run.readers.filter((r): r is Reader => r !== undefined);
   const deadline = Date.now() + Math.max(CONVERGE_MS, schedule.settings.heartbeatMs * 20);
   while (Date.now() < deadline && readers.some((r) => r.position !== head)) await new Promise((resolve) => setTimeout(resolve, 50));
+  phase('readers at the head');
 
   const drained = await consumers.drain(relay.store);
   if (drained) failures.push(`group ${CHECK_GROUP}: ${drained}`);
   const dead = new Set(consumers.used ? (await relay.store.deadLetters(CHECK_GROUP, { limit: 10_000 })).map((d) => d.event.id) : []);
-  await Promise.allSettled(readers.map((r) => r.close()));
+  phase('group drained');
+  for (const [i, stopped] of (await Promise.all(readers.map((r) => r.close()))).entries()) {
+    if (!stopped) failures.push(`${readers[i]!.label} did not stop within 15 s of being closed (checker bug)`);
+  }
+  phase('readers closed');
 
   let delivered = 0;
   let gaps = 0;

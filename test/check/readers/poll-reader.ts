@@ -31,6 +31,7 @@ export class PollReader extends Reader {
   protected onResume(): void {}
 
   protected async connectOnce(): Promise<void> {
+    if (this.closed) return;
     this.opened();
     const abort = new AbortController();
     this.#abort = abort;

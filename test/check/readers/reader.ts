@@ -81,11 +81,19 @@ export abstract class Reader {
     this.#wake?.();
   }
 
-  async close(): Promise<void> {
+  /** Stops the reader; false when its loop did not end within `ms` (a checker bug, reported). */
+  async close(ms = 15_000): Promise<boolean> {
     this.#closed = true;
     this.cut();
     this.#wake?.();
-    await this.#loop;
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([
+      (this.#loop ?? Promise.resolve()).then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+    ]);
+    clearTimeout(timer);
+    if (!stopped) this.cut();
+    return stopped;
   }
 
   /** Ends the current connection from the reader's side; it reconnects unless paused. */

@@ -28,6 +28,9 @@ export abstract class SseReaderBase extends Reader {
    * answer that was not an event stream (the caller decides whether to retry).
    */
   protected async stream(request: Omit<SseRequest, 'base' | 'onFrame'>): Promise<{ status: number; text: string } | undefined> {
+    // Closed while a step before the stream was under way (a legacy initialize): a stream
+    // opened now would never be cut.
+    if (this.closed) return undefined;
     this.opened();
     const conn = new SseConnection({ ...request, base: this.context.url, onFrame: (frame) => this.onFrame(frame) });
     this.#conn = conn;
