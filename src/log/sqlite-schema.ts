@@ -1,6 +1,8 @@
 /**
  * The SQLite layout. `seq` (the rowid) is the physical order and equals id order, because
- * ids are minted under the write lock in the same transaction that takes the next rowid.
+ * ids are minted under the write lock in the same transaction that takes the next position.
+ * Positions are never reused: the insert takes the one after the last ever assigned
+ * (`trimmed_seq` in `meta` once retention emptied the table), so group floors stay valid.
  * Dedup keys live apart from events so retention can drop events and keep keys for the
  * dedup window. A group's per-event rows exist only between its floor and its newest
  * delivery (see group-store.ts).

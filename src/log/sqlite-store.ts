@@ -33,6 +33,13 @@ interface DeliveryRow {
 const FOREIGN_COMMIT_POLL_MS = 100;
 
 /**
+ * The last position ever assigned: the newest retained event's, or — once retention emptied
+ * the table — the last one trimmed (kept in `meta`). Positions only grow, so a group's floor
+ * never stands ahead of events committed after a full trim.
+ */
+const LAST_SEQ = `SELECT COALESCE(MAX(seq), (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'trimmed_seq'), 0) FROM events`;
+
+/**
  * Log primitives on one SQLite file in WAL mode. With `synchronous = full` (the default) a
  * commit is fsynced before it returns, so an acknowledged webhook survives power loss;
  * `normal` survives a process crash (kill -9) but not an OS crash. Writes run under
@@ -64,14 +71,16 @@ export class SqliteStore implements LogStore {
       meta: db.prepare<[string], string>(`SELECT value FROM meta WHERE key = ?`).pluck(),
       setMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
       dedup: db.prepare<[string, string], string>(`SELECT event_id FROM dedup WHERE source = ? AND source_event_id = ?`).pluck(),
-      insertEvent: db.prepare(`INSERT INTO events (id, type, source, subject, body) VALUES (?, ?, ?, ?, ?)`),
+      // The position is taken after the last one ever assigned, not after the last one retained:
+      // SQLite would start an emptied table at 1 again, behind consumer-group floors.
+      insertEvent: db.prepare(`INSERT INTO events (seq, id, type, source, subject, body) VALUES ((${LAST_SEQ}) + 1, ?, ?, ?, ?, ?)`),
       insertDedup: db.prepare(`INSERT INTO dedup (source, source_event_id, event_id, received_ms) VALUES (?, ?, ?, ?)`),
       bodyById: db.prepare<[string], string>(`SELECT body FROM events WHERE id = ?`).pluck(),
       seqById: db.prepare<[string], number>(`SELECT seq FROM events WHERE id = ?`).pluck(),
       scan: db
         .prepare<[number, number], RawEventRow>(`SELECT seq, id, type, source, subject, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?`)
         .raw(true),
-      maxSeq: db.prepare<[], number | null>(`SELECT MAX(seq) FROM events`).pluck(),
+      lastSeq: db.prepare<[], number>(LAST_SEQ).pluck(),
       retained: db.prepare<[], number>(`SELECT COALESCE(MAX(seq) - MIN(seq) + 1, 0) FROM events`).pluck(),
       trimSeqByCount: db.prepare<[number], number>(`SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?`).pluck(),
       trimSeqByAge: db.prepare<[string], number | null>(`SELECT MAX(seq) FROM events WHERE id < ?`).pluck(),
@@ -161,6 +170,7 @@ export class SqliteStore implements LogStore {
     let removed = 0;
     if (through > 0) {
       this.#q.setMeta.run('trimmed_through', this.#q.idBySeq.get(through)!);
+      this.#q.setMeta.run('trimmed_seq', String(through));
       removed = this.#q.deleteEvents.run(through).changes;
       this.#q.deleteDeliveriesThrough.run(through);
     }
@@ -177,7 +187,7 @@ export class SqliteStore implements LogStore {
   }
 
   headPos(): number {
-    return this.#q.maxSeq.get() ?? 0;
+    return this.#q.lastSeq.get()!;
   }
 
   claimable(group: string, afterPos: number, now: number, count: number): Candidate[] {

@@ -26,10 +26,10 @@ const SEED_MS = 90_000;
  * Hand-written schedules (`scenarios/`): issue 13's silent skip — stalled readers of a
  * backlog longer than the relay's read page, trimmed while they wait — and the same with
  * heartbeats firing while a backlog page is still being written, which once named a
- * position behind frames already sent. (`group-after-full-trim.json` reproduces an open
- * SQLite bug and runs with `npm run check -- --schedule` until it is fixed.)
+ * position behind frames already sent — and a consumer group that acked, saw retention
+ * empty the log, and then had to see the next events (SQLite once reused positions there).
  */
-const SCENARIOS = ['silent-skip.json', 'heartbeat-behind-backlog.json'];
+const SCENARIOS = ['silent-skip.json', 'heartbeat-behind-backlog.json', 'group-after-full-trim.json'];
 
 function expectPass(failures: string[], rerun: string): void {
   expect(failures, `fault checker failures; rerun and shrink with: ${rerun}`).toEqual([]);

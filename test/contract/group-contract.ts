@@ -24,6 +24,18 @@ export function describeGroupContract(backend: string, factory: LogFactory): voi
       expect(claimed.every((e) => e.deliveryCount === 1)).toBe(true);
     });
 
+    it('keeps serving a group after retention removed every event', async () => {
+      const { log, ids } = await seeded(3);
+      await log.ack('agents', (await log.claim('agents', { limit: 2 })).map((e) => e.id));
+      await log.trim({ maxEvents: 0 });
+      await log.createGroup('late', { from: 'now' });
+      const next = (await log.append([newEvent(), newEvent()])).map((r) => r.id);
+      expect(await log.pending('agents')).toMatchObject({ pending: 2 });
+      expect((await log.claim('agents')).map((e) => e.id)).toEqual(next);
+      expect((await log.claim('late')).map((e) => e.id)).toEqual(next);
+      expect(next[0]! > ids[2]!).toBe(true);
+    });
+
     it('starts a group created from "now" after the current head', async () => {
       const { log } = await seeded(3);
       await log.createGroup('late', { from: 'now' });
