@@ -11,7 +11,7 @@ export interface FeedStreamOptions extends SseStreamOptions {
 }
 
 /**
- * One `GET /feed` response (protocol §6): plain SSE frames whose `id:` is the event's ULID,
+ * One `GET /feed` response (spec-notes/feed.md): plain SSE frames whose `id:` is the event's ULID,
  * `event:` its normalized type and `data:` its JSON as the log stores it. The events, their
  * pacing and gaps come from the one delivery path ({@link SseStream}); this class only
  * encodes them. A gap — at the start or mid-stream — is one `truncated` frame whose `id:` is
