@@ -31,16 +31,33 @@ const matchAll: FieldMatcher = () => true;
 function compileField(patterns: readonly string[] | undefined): FieldMatcher {
   if (!patterns || patterns.length === 0 || patterns.includes('*')) return matchAll;
   const exact = new Set(patterns.filter((p) => !p.includes('*')));
-  const globs = patterns.filter((p) => p.includes('*')).map(globToRegExp);
-  return (value) => value !== undefined && (exact.has(value) || globs.some((re) => re.test(value)));
+  const globs = patterns.filter((p) => p.includes('*')).map(globMatcher);
+  return (value) => value !== undefined && (exact.has(value) || globs.some((matches) => matches(value)));
 }
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${body}$`, 's');
+/**
+ * A glob as literal parts between stars, matched without backtracking: the first part is a
+ * prefix, the last a suffix, and each part between takes its leftmost place after the one
+ * before (leftmost is always as good as any later place when only `*` is special). Time is
+ * bounded by the value's length times the pattern's, so no pattern — `****…!` included,
+ * which made a regular expression backtrack for hours — can stall the relay.
+ */
+function globMatcher(glob: string): (value: string) => boolean {
+  const parts = glob.split('*');
+  const first = parts[0]!;
+  const last = parts.at(-1)!;
+  const middle = parts.slice(1, -1).filter((part) => part !== '');
+  return (value) => {
+    if (value.length < first.length + last.length || !value.startsWith(first) || !value.endsWith(last)) return false;
+    const end = value.length - last.length;
+    let at = first.length;
+    for (const part of middle) {
+      const found = value.indexOf(part, at);
+      if (found < 0 || found + part.length > end) return false;
+      at = found + part.length;
+    }
+    return true;
+  };
 }
 
 /** Compiles a filter once into the matcher every reader (log, groups, push, feed) uses. */

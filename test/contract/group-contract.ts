@@ -156,6 +156,21 @@ export function describeGroupContract(backend: string, factory: LogFactory): voi
       expect((await log.claim('g')).map((e) => e.id)).toEqual([ship!.id]);
     });
 
+    it.each([
+      ['a prefix glob', ['payment.*']],
+      ['a suffix glob', ['*.shipped']],
+      ['stars between literal parts', ['p*y*t.*ed', 'o*r.s*']],
+      ['many stars and a character nothing has', [`${'*'.repeat(60)}!`]],
+      ['a subject-shaped glob with regex and Lua pattern characters', ['order.(%d+)*', '*[x]*']],
+    ])('claims with %s exactly what a read with the same filter returns', async (_what, types) => {
+      const log = await pool.create();
+      const stored = ['payment.failed', 'order.shipped', 'payment.succeeded', 'order.(%d+).x', 'ticket[x]', 'order.shipped.late!'];
+      await log.append(stored.map((type) => newEvent({ type })));
+      const read = (await log.read({ after: null, filter: { types } })).events.map((e) => e.id);
+      const claimed = (await log.claim('g', { filter: { types }, limit: 100 })).map((e) => e.id);
+      expect(claimed).toEqual(read);
+    });
+
     it('peeks at what the next claim would lease without leasing it or creating the group', async () => {
       const { log, ids, clock } = await seeded(3);
       expect((await log.peek('g', { limit: 2 })).map((e) => e.id)).toEqual(ids.slice(0, 2));

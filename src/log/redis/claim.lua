@@ -11,27 +11,45 @@
 local group, now, lease_until = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local limit, max_deliveries = tonumber(ARGV[4]), tonumber(ARGV[5])
 
--- A filter list as anchored Lua patterns; nil matches everything. "*" in an entry matches
--- any run of characters (dots included); everything else is literal.
+-- A filter list as globs split at "*" into literal parts; nil matches everything. Matched
+-- without backtracking, as src/events/filter.ts does: the first part is a prefix, the last a
+-- suffix, each part between is found as plain text at its leftmost place. A Lua pattern of
+-- many ".*" would backtrack for as long as it likes, inside Redis.
 local function compile(list)
   if list == nil or #list == 0 then return nil end
-  local patterns = {}
+  local globs = {}
   for _, entry in ipairs(list) do
     if entry == '*' then return nil end
     local parts = {}
-    for part in string.gmatch(entry .. '*', '([^*]*)%*') do
-      parts[#parts + 1] = (string.gsub(part, '[%^%$%(%)%%%.%[%]%+%-%?]', '%%%0'))
-    end
-    patterns[#patterns + 1] = '^' .. table.concat(parts, '.*') .. '$'
+    for part in string.gmatch(entry .. '*', '([^*]*)%*') do parts[#parts + 1] = part end
+    globs[#globs + 1] = parts
   end
-  return patterns
+  return globs
 end
 
-local function field_matches(patterns, value)
-  if patterns == nil then return true end
+local function glob_matches(parts, value)
+  local n = #parts
+  if n == 1 then return value == parts[1] end
+  local first, last = parts[1], parts[n]
+  if #value < #first + #last or string.sub(value, 1, #first) ~= first then return false end
+  if #last > 0 and string.sub(value, -#last) ~= last then return false end
+  local at, stop = #first + 1, #value - #last
+  for i = 2, n - 1 do
+    local part = parts[i]
+    if #part > 0 then
+      local found, ends = string.find(value, part, at, true)
+      if found == nil or ends > stop then return false end
+      at = ends + 1
+    end
+  end
+  return true
+end
+
+local function field_matches(globs, value)
+  if globs == nil then return true end
   if value == nil then return false end
-  for _, p in ipairs(patterns) do
-    if string.find(value, p) then return true end
+  for _, parts in ipairs(globs) do
+    if glob_matches(parts, value) then return true end
   end
   return false
 end
