@@ -1,9 +1,9 @@
 import { GroupConsumers } from './consumers.js';
 import { LOG_START, Model } from './model.js';
-import { createReader, type Reader } from './readers/index.js';
-import { startRelayUnderTest, type RelayUnderTest } from './relay-under-test.js';
+import { createReader } from './readers/index.js';
+import { startRelayUnderTest } from './relay-under-test.js';
 import { describeOp, FILTERS, type Op, type OpKind, type Schedule } from './schedule.js';
-import { verifyRun, type Verdict } from './verify.js';
+import { type Run, verifyRun, type Verdict } from './verify.js';
 import { WebhookSender } from './webhooks.js';
 
 export interface RunOptions {
@@ -24,18 +24,6 @@ export interface RunResult extends Verdict {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Everything one schedule works with while it runs. */
-interface Run {
-  schedule: Schedule;
-  relay: RelayUnderTest;
-  model: Model;
-  sender: WebhookSender;
-  consumers: GroupConsumers;
-  readers: (Reader | undefined)[];
-  background: Promise<void>[];
-  failures: string[];
-}
 
 /**
  * Runs one schedule against a fresh relay and judges it. Every process and connection it

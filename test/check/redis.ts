@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { track } from './children.js';
-import { freePort } from './relay-under-test.js';
+import { freePort } from '../contract/delivery-modes/relay-process.js';
 
 export interface CheckRedis {
   url: string;

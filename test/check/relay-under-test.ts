@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -11,6 +10,7 @@ import type { EventLog } from '../../src/log/event-log.js';
 import { RedisEventLog } from '../../src/log/redis.js';
 import { SqliteEventLog } from '../../src/log/sqlite.js';
 import { createLogger } from '../../src/observe/logger.js';
+import { freePort } from '../contract/delivery-modes/relay-process.js';
 import { secretEnv } from '../support/relay.js';
 import { track } from './children.js';
 import type { SeedSettings, StoreKind } from './schedule.js';
@@ -61,16 +61,6 @@ function relayEnv(settings: SeedSettings, storeUrl: string, port: number): Recor
     // The checker trims on its own schedule; the relay's timer must not trim behind its back.
     RELAY_RETENTION_INTERVAL: '24h',
   };
-}
-
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  probe.close();
-  await once(probe, 'close');
-  return port;
 }
 
 export async function startRelayUnderTest(store: StoreKind, settings: SeedSettings, redisUrl?: string): Promise<RelayUnderTest> {

@@ -17,7 +17,8 @@ export interface Verdict {
   deadLettered: number;
 }
 
-interface Finished {
+/** Everything one schedule works with while it runs, and what is judged when it is done. */
+export interface Run {
   schedule: Schedule;
   relay: RelayUnderTest;
   model: Model;
@@ -37,7 +38,7 @@ const CONVERGE_MS = 20_000;
  * head (push readers through heartbeats), the group is drained; then the log is compared
  * with the model, each reader is walked, and the group is checked.
  */
-export async function verifyRun(run: Finished, trace?: (line: string) => void): Promise<Verdict> {
+export async function verifyRun(run: Run, trace?: (line: string) => void): Promise<Verdict> {
   const { relay, model, sender, consumers, schedule } = run;
   const failures = [...run.failures];
   let phaseStarted = Date.now();
