@@ -1,8 +1,7 @@
 import type { EventLog } from '../../src/log/event-log.js';
 import { readRpc } from '../support/sse-reader.js';
 import { Prng } from './prng.js';
-import { MODERN_VERSION } from './readers/push-readers.js';
-import { authHeaders } from './readers/reader.js';
+import { MODERN_VERSION, modernHeaders } from './readers/push-readers.js';
 import { CHECK_GROUP } from './relay-under-test.js';
 
 const clientInfo = { name: 'relay-fault-checker', version: '1.0.0' };
@@ -116,14 +115,7 @@ export class GroupConsumers {
     try {
       const res = await fetch(`${this.url}/mcp`, {
         method: 'POST',
-        headers: {
-          ...authHeaders,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-protocol-version': MODERN_VERSION,
-          'mcp-method': 'tools/call',
-          'mcp-name': name,
-        },
+        headers: modernHeaders('tools/call', { 'mcp-name': name }),
         body: JSON.stringify({ jsonrpc: '2.0', id: nextRequestId++, method: 'tools/call', params: { name, arguments: args, _meta: meta } }),
         signal: AbortSignal.timeout(15_000),
       });

@@ -1,7 +1,7 @@
 import { readRpc } from '../../support/sse-reader.js';
 import { Prng } from '../prng.js';
-import { MODERN_VERSION } from './push-readers.js';
-import { authHeaders, Reader, type ReaderContext } from './reader.js';
+import { MODERN_VERSION, modernHeaders } from './push-readers.js';
+import { Reader, type ReaderContext } from './reader.js';
 import type { ReaderKind } from '../schedule.js';
 
 const clientInfo = { name: 'relay-fault-checker', version: '1.0.0' };
@@ -48,13 +48,7 @@ export class PollReader extends Reader {
     try {
       const res = await fetch(`${this.context.url}/mcp`, {
         method: 'POST',
-        headers: {
-          ...authHeaders,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-protocol-version': MODERN_VERSION,
-          'mcp-method': 'events/poll',
-        },
+        headers: modernHeaders('events/poll'),
         body: JSON.stringify({ jsonrpc: '2.0', id: nextRequestId++, method: 'events/poll', params }),
         signal: abort.signal,
       });

@@ -5,6 +5,18 @@ import { authHeaders } from './reader.js';
 import { SseReaderBase } from './sse-reader-base.js';
 
 export const MODERN_VERSION = '2026-07-28';
+
+/** The headers of a 2026-07-28 POST to /mcp: the transport names the method (and a tool's name). */
+export function modernHeaders(method: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...authHeaders,
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'mcp-protocol-version': MODERN_VERSION,
+    'mcp-method': method,
+    ...extra,
+  };
+}
 export const LEGACY_VERSION = '2025-11-25';
 const clientInfo = { name: 'relay-fault-checker', version: '1.0.0' };
 let nextRequestId = 1;
@@ -55,13 +67,7 @@ export class PushModernReader extends PushReader {
     const refused = await this.stream({
       method: 'POST',
       path: '/mcp',
-      headers: {
-        ...authHeaders,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': MODERN_VERSION,
-        'mcp-method': 'events/stream',
-      },
+      headers: modernHeaders('events/stream'),
       body: JSON.stringify({ jsonrpc: '2.0', id: nextRequestId++, method: 'events/stream', params: { ...this.streamParams(), _meta: meta } }),
     });
     if (refused) {
