@@ -4,6 +4,7 @@ import express from 'express';
 import { ZodError } from 'zod';
 import type { RelayConfig } from './config.js';
 import { ConfigError, isLoopbackHost, secretVariable } from './config.js';
+import { Budget } from './http/budget.js';
 import { providerKinds } from './ingest/provider.js';
 import { WebhookReceiver } from './ingest/receiver.js';
 import { createWebhookHandler, webhookSource } from './ingest/webhook-route.js';
@@ -126,7 +127,7 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
     heartbeatMs: config.mcp.heartbeatMs,
     lifetimeMs: config.mcp.streamLifetimeMs,
     bufferBytes: config.mcp.streamBufferBytes,
-    maxStreamsPerPrincipal: config.mcp.maxStreamsPerPrincipal,
+    streams: new Budget('push streams', config.limits.streams),
     resumeWindowMs: config.mcp.resumeWindowMs,
     logger,
   });

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { ProviderKind } from './ingest/provider.js';
 import { providerKinds } from './ingest/provider.js';
+import type { BudgetLimits } from './http/budget.js';
 import type { LogLevel } from './observe/logger.js';
 
 /**
@@ -32,10 +33,39 @@ export interface RelayConfig {
   apiKeys: Map<string, string>;
   /** Origins allowed besides the relay's own host (browsers on other sites get 403). */
   allowedOrigins: string[];
+  /** Principals that see every tenant in `/metrics` and `/status` (and, later, may write through the admin API). */
+  adminPrincipals: Set<string>;
+  /** What clients may hold open, per principal and in total; a client over a bound is refused, never queued. */
+  limits: {
+    /** Push streams (`events/stream`, both eras). */
+    streams: BudgetLimits;
+    /** 2025-11-25 sessions. */
+    sessions: BudgetLimits;
+    /** A 2025-11-25 session unused this long is closed. */
+    sessionIdleMs: number;
+    /** 2026-07-28 `subscriptions/listen` streams. */
+    listens: BudgetLimits;
+    /** `GET /feed` connections. */
+    feeds: BudgetLimits;
+    /** `events/poll` requests waiting with `timeoutMs`. */
+    longPolls: BudgetLimits;
+    /** Consumer group names one principal may create. */
+    groupsPerPrincipal: number;
+  };
+  /** node:http timeouts, so a slow or idle sender cannot hold a socket. */
+  http: {
+    /** Time to receive a request's headers. */
+    headersTimeoutMs: number;
+    /** Time to receive a whole request (headers and body); responses may stream longer. */
+    requestTimeoutMs: number;
+    /** How long an idle keep-alive connection is kept. */
+    keepAliveTimeoutMs: number;
+  };
+  /** After the first SIGTERM/SIGINT, the process exits by this deadline whatever is still open. */
+  shutdownGraceMs: number;
   mcp: {
     /** Heartbeat interval of push streams (at most 30 s). */
     heartbeatMs: number;
-    maxStreamsPerPrincipal: number;
     /** A push stream whose unsent frames pass this many bytes is disconnected (it resumes by cursor). */
     streamBufferBytes: number;
     /** How long a legacy push stream that lost its connection can be resumed with Last-Event-ID. */
@@ -144,6 +174,22 @@ const envSchema = z.object({
   RELAY_ALLOWED_ORIGINS: z.string().default(''),
   RELAY_HEARTBEAT: duration.default(15_000),
   RELAY_MAX_STREAMS_PER_PRINCIPAL: intIn(1, 10_000).default(16),
+  RELAY_MAX_STREAMS: intIn(1, 1_000_000).default(4096),
+  RELAY_MAX_SESSIONS_PER_PRINCIPAL: intIn(1, 10_000).default(64),
+  RELAY_MAX_SESSIONS: intIn(1, 1_000_000).default(4096),
+  RELAY_SESSION_IDLE: duration.default(30 * 60_000),
+  RELAY_MAX_LISTENS_PER_PRINCIPAL: intIn(1, 10_000).default(16),
+  RELAY_MAX_LISTENS: intIn(1, 1_000_000).default(4096),
+  RELAY_MAX_FEEDS_PER_PRINCIPAL: intIn(1, 10_000).default(16),
+  RELAY_MAX_FEEDS: intIn(1, 1_000_000).default(1024),
+  RELAY_MAX_LONG_POLLS_PER_PRINCIPAL: intIn(1, 10_000).default(32),
+  RELAY_MAX_LONG_POLLS: intIn(1, 1_000_000).default(2048),
+  RELAY_MAX_GROUPS_PER_PRINCIPAL: intIn(1, 1_000_000).default(256),
+  RELAY_ADMIN_PRINCIPALS: z.string().default(''),
+  RELAY_HEADERS_TIMEOUT: duration.default(10_000),
+  RELAY_REQUEST_TIMEOUT: duration.default(30_000),
+  RELAY_KEEP_ALIVE_TIMEOUT: duration.default(5_000),
+  RELAY_SHUTDOWN_GRACE: duration.default(10_000),
   RELAY_STREAM_BUFFER_BYTES: intIn(4096, 256 * 1024 * 1024).default(1024 * 1024),
   RELAY_RESUME_WINDOW: duration.default(10 * 60_000),
   RELAY_STREAM_LIFETIME: duration.default(0),
@@ -249,6 +295,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): RelayCo
   if (e.RELAY_DEDUP_WINDOW < 60_000) throw new ConfigError(`RELAY_DEDUP_WINDOW: must be at least 1m`);
   if (e.RELAY_REACTIONS_LEASE < 1000 || e.RELAY_REACTIONS_LEASE > 3_600_000) throw new ConfigError('RELAY_REACTIONS_LEASE: must be between 1s and 1h');
   if (e.RELAY_HEARTBEAT < 100 || e.RELAY_HEARTBEAT > 30_000) throw new ConfigError('RELAY_HEARTBEAT: must be between 100ms and 30s');
+  if (e.RELAY_SESSION_IDLE < 1000) throw new ConfigError('RELAY_SESSION_IDLE: must be at least 1s');
+  if (e.RELAY_HEADERS_TIMEOUT < 100) throw new ConfigError('RELAY_HEADERS_TIMEOUT: must be at least 100ms');
+  if (e.RELAY_REQUEST_TIMEOUT < e.RELAY_HEADERS_TIMEOUT) throw new ConfigError('RELAY_REQUEST_TIMEOUT: must be at least RELAY_HEADERS_TIMEOUT');
+  if (e.RELAY_KEEP_ALIVE_TIMEOUT < 100) throw new ConfigError('RELAY_KEEP_ALIVE_TIMEOUT: must be at least 100ms');
+  if (e.RELAY_SHUTDOWN_GRACE < 100) throw new ConfigError('RELAY_SHUTDOWN_GRACE: must be at least 100ms');
   const apiKeys = parseApiKeys(e.RELAY_API_KEYS);
   if (apiKeys.size === 0 && !isLoopbackHost(e.HOST)) {
     throw new ConfigError(`HOST=${JSON.stringify(e.HOST)}: refusing to serve without RELAY_API_KEYS on a non-loopback address`);
@@ -257,9 +308,20 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): RelayCo
     logLevel: e.RELAY_LOG_LEVEL,
     apiKeys,
     allowedOrigins: e.RELAY_ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    adminPrincipals: new Set(e.RELAY_ADMIN_PRINCIPALS.split(',').map((s) => s.trim()).filter(Boolean)),
+    limits: {
+      streams: { perPrincipal: e.RELAY_MAX_STREAMS_PER_PRINCIPAL, total: e.RELAY_MAX_STREAMS },
+      sessions: { perPrincipal: e.RELAY_MAX_SESSIONS_PER_PRINCIPAL, total: e.RELAY_MAX_SESSIONS },
+      sessionIdleMs: e.RELAY_SESSION_IDLE,
+      listens: { perPrincipal: e.RELAY_MAX_LISTENS_PER_PRINCIPAL, total: e.RELAY_MAX_LISTENS },
+      feeds: { perPrincipal: e.RELAY_MAX_FEEDS_PER_PRINCIPAL, total: e.RELAY_MAX_FEEDS },
+      longPolls: { perPrincipal: e.RELAY_MAX_LONG_POLLS_PER_PRINCIPAL, total: e.RELAY_MAX_LONG_POLLS },
+      groupsPerPrincipal: e.RELAY_MAX_GROUPS_PER_PRINCIPAL,
+    },
+    http: { headersTimeoutMs: e.RELAY_HEADERS_TIMEOUT, requestTimeoutMs: e.RELAY_REQUEST_TIMEOUT, keepAliveTimeoutMs: e.RELAY_KEEP_ALIVE_TIMEOUT },
+    shutdownGraceMs: e.RELAY_SHUTDOWN_GRACE,
     mcp: {
       heartbeatMs: e.RELAY_HEARTBEAT,
-      maxStreamsPerPrincipal: e.RELAY_MAX_STREAMS_PER_PRINCIPAL,
       streamBufferBytes: e.RELAY_STREAM_BUFFER_BYTES,
       resumeWindowMs: e.RELAY_RESUME_WINDOW,
       streamLifetimeMs: e.RELAY_STREAM_LIFETIME,

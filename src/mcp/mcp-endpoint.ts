@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { CLIENT_CAPABILITIES_META_KEY, classifyInboundRequest, createMcpHandler } from '@modelcontextprotocol/server';
 import express from 'express';
+import type { Budget } from '../http/budget.js';
 import type { Logger } from '../observe/logger.js';
 import { principalOf } from './access.js';
 import { groupOfUri } from './resources.js';
@@ -14,6 +15,8 @@ import type { PushSettings } from './stream-requests.js';
 
 export interface McpEndpointOptions extends PushSettings {
   resumeWindowMs: number;
+  /** Push streams, both eras. */
+  streams: Budget;
   logger: Logger;
 }
 
@@ -41,7 +44,7 @@ function header(value: string | string[] | undefined): string | undefined {
  * log ids, replay from the log and stay within a buffer bound.
  */
 export function createMcpEndpoint(context: RelayContext, options: McpEndpointOptions): McpEndpoint {
-  const registry = new StreamRegistry(options.maxStreamsPerPrincipal, context.streams);
+  const registry = new StreamRegistry(options.streams, context.streams);
   const legacy = new LegacySessions(context, registry, options);
   const modern = createMcpHandler(
     (ctx) =>

@@ -1,20 +1,20 @@
+import type { Budget } from '../http/budget.js';
 import type { StreamObserver } from '../observe/stream-stats.js';
 import type { PushStream, PushStreamEnd } from './push-stream.js';
 
-/** Open push streams by principal: the per-principal cap, and who to finish at shutdown. */
+/** Open push streams by principal: their budget (per principal and in total), and who to finish at shutdown. */
 export class StreamRegistry {
   readonly #byPrincipal = new Map<string, Set<PushStream>>();
+  readonly #releases = new Map<PushStream, () => void>();
 
   constructor(
-    private readonly maxPerPrincipal: number,
+    readonly budget: Budget,
     private readonly observer?: StreamObserver,
   ) {}
 
-  hasRoom(principal: string): boolean {
-    return (this.#byPrincipal.get(principal)?.size ?? 0) < this.maxPerPrincipal;
-  }
-
-  add(principal: string, stream: PushStream): void {
+  /** Registers a stream opened under a slot taken from {@link budget}; `releaseSlot` returns it when the stream ends. */
+  add(principal: string, stream: PushStream, releaseSlot: () => void): void {
+    this.#releases.set(stream, releaseSlot);
     const streams = this.#byPrincipal.get(principal) ?? new Set();
     streams.add(stream);
     this.#byPrincipal.set(principal, streams);
@@ -22,6 +22,8 @@ export class StreamRegistry {
   }
 
   release(principal: string, stream: PushStream, end: PushStreamEnd): void {
+    this.#releases.get(stream)?.();
+    this.#releases.delete(stream);
     const streams = this.#byPrincipal.get(principal);
     if (streams?.delete(stream)) {
       this.observer?.closed(stream.era, principal, { durationMs: Date.now() - stream.openedAt, framesWritten: stream.framesWritten, reason: end.reason, error: end.error });

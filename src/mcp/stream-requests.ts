@@ -6,7 +6,7 @@ import { filterFor } from './event-types.js';
 import { PushStream, type PushStreamEnd } from './push-stream.js';
 import type { RelayContext } from './relay-context.js';
 import type { StreamRegistry } from './stream-registry.js';
-import { errorResponse, invalidParams, tooManyStreams } from './wire-errors.js';
+import { errorResponse, invalidParams, limitReached } from './wire-errors.js';
 
 export const streamParamsSchema = z
   .object({
@@ -23,7 +23,6 @@ export interface PushSettings {
   heartbeatMs: number;
   lifetimeMs: number;
   bufferBytes: number;
-  maxStreamsPerPrincipal: number;
 }
 
 export interface OpenStream {
@@ -54,7 +53,7 @@ export function parseStreamParams(params: unknown): StreamParams {
 
 /**
  * Opens an `events/stream` response for either era: checks the subscription and the
- * principal's stream cap, then hands the socket to a {@link PushStream}. Errors before the
+ * principal's stream budget, then hands the socket to a {@link PushStream}. Errors before the
  * stream starts are answered as JSON-RPC errors on the same request.
  */
 export async function openPushStream(res: ServerResponse, spec: OpenStream, context: RelayContext, registry: StreamRegistry, settings: PushSettings): Promise<void> {
@@ -66,8 +65,9 @@ export async function openPushStream(res: ServerResponse, spec: OpenStream, cont
     return;
   }
   const after = spec.after ?? (await context.log.head()) ?? LOG_START;
-  if (!registry.hasRoom(spec.principal)) {
-    sendError(res, 200, spec.requestId, tooManyStreams(settings.maxStreamsPerPrincipal));
+  const slot = registry.budget.take(spec.principal);
+  if (!slot.ok) {
+    sendError(res, 200, spec.requestId, limitReached(slot.refusal));
     return;
   }
   const stream = new PushStream(res, {
@@ -90,7 +90,7 @@ export async function openPushStream(res: ServerResponse, spec: OpenStream, cont
       spec.onEnd(end);
     },
   });
-  registry.add(spec.principal, stream);
+  registry.add(spec.principal, stream, slot.release);
   spec.onOpen?.(stream);
   for (const [name, value] of Object.entries(spec.headers ?? {})) res.setHeader(name, value);
   stream.start();

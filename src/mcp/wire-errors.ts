@@ -1,4 +1,5 @@
 import { ProtocolError } from '@modelcontextprotocol/server';
+import type { BudgetRefusal } from '../http/budget.js';
 
 /**
  * JSON-RPC errors this server sends. The -3201x codes are the Events working-group draft's
@@ -29,11 +30,9 @@ export function forbiddenGroup(group: string): ProtocolError {
   return new ProtocolError(WireCode.forbidden, `consumer group "${group}" belongs to another principal`, { kind: 'group' });
 }
 
-export function tooManyStreams(limit: number): ProtocolError {
-  return new ProtocolError(WireCode.resourceExhausted, `at most ${limit} push streams per principal are open at once`, {
-    resource: 'streams',
-    limit,
-  });
+/** -32013 with the draft's `data: { limit: "<what>", max }`, for any budget a request hit. */
+export function limitReached(refusal: BudgetRefusal): ProtocolError {
+  return new ProtocolError(WireCode.resourceExhausted, refusal.message, { limit: refusal.limit, max: refusal.max });
 }
 
 export function invalidParams(message: string): ProtocolError {

@@ -158,7 +158,7 @@ describe('/mcp push stream limits', () => {
     const session = await rawLegacySession(relay);
     const open = [await modernStream(relay, STREAM), await session.stream(STREAM)];
     const modern = await readRpc(await modernPost(relay, 'events/stream', STREAM));
-    expect(modern.error).toMatchObject({ code: -32013, data: { resource: 'streams', limit: 2 } });
+    expect(modern.error).toMatchObject({ code: -32013, data: { limit: 'push_streams', max: 2 } });
     const legacy = await readRpc(await session.post({ id: 9, method: 'events/stream', params: STREAM }));
     expect(legacy).toMatchObject({ id: 9, error: { code: -32013 } });
     const bob = await modernStream(relay, STREAM, keys.bob);
