@@ -102,21 +102,41 @@ export function peekEvents(store: GroupStore, group: string, limit: number, now:
   return events;
 }
 
-/** Positions of `ids`, each checked to be currently delivered to the group and unresolved. */
-function deliveredPositions(store: GroupStore, group: string, ids: string[], verb: 'acknowledge' | 'release'): number[] {
+/** A parsed {@link DeliveryRef}: `deliveryCount` is absent for an unfenced settle. */
+export interface SettleTarget {
+  id: string;
+  deliveryCount?: number;
+}
+
+/** An id a settle refused; for `lease_lost` with the event's latest delivery count and the one named (else 0). */
+export interface RefusedId {
+  id: string;
+  latest: number;
+  given: number;
+}
+
+type SettleVerb = 'acknowledge' | 'release';
+
+/**
+ * Positions of `targets`, each checked to be currently delivered to the group, unresolved
+ * and, when fenced, still at the delivery the caller claimed.
+ */
+function deliveredPositions(store: GroupStore, group: string, targets: SettleTarget[], verb: SettleVerb): number[] {
   const floor = store.floor(group);
-  const problems = new Map<LogErrorCode, string[]>();
-  const note = (code: LogErrorCode, id: string) => problems.set(code, [...(problems.get(code) ?? []), id]);
+  const problems = new Map<LogErrorCode, RefusedId[]>();
+  const note = (code: LogErrorCode, id: string, latest = 0, given = 0) => problems.set(code, [...(problems.get(code) ?? []), { id, latest, given }]);
   const positions: number[] = [];
-  for (const id of ids) {
+  for (const { id, deliveryCount } of targets) {
     const pos = store.positionOf(id);
     if (pos === undefined) {
       note('unknown_event', id);
       continue;
     }
     const delivery = floor === undefined ? undefined : store.delivery(group, pos);
-    if (delivery?.state === 'leased') positions.push(pos);
-    else if (delivery?.state === 'acked' || (delivery === undefined && floor !== undefined && pos <= floor)) note('already_acked', id);
+    if (delivery?.state === 'leased') {
+      if (deliveryCount === undefined || deliveryCount === delivery.count) positions.push(pos);
+      else note('lease_lost', id, delivery.count, deliveryCount);
+    } else if (delivery?.state === 'acked' || (delivery === undefined && floor !== undefined && pos <= floor)) note('already_acked', id);
     else if (delivery?.state === 'dead') note('dead_lettered', id);
     else note('not_delivered', id);
   }
@@ -125,23 +145,37 @@ function deliveredPositions(store: GroupStore, group: string, ids: string[], ver
   return positions;
 }
 
-/** Why an ack or release of `ids` was refused, by reason; every backend words it so. */
-export function settleRefusal(verb: 'acknowledge' | 'release', group: string, code: LogErrorCode, ids: string[]): LogError {
+/** Why an ack or release was refused, by reason; every backend words it so. */
+export function settleRefusal(verb: SettleVerb, group: string, code: LogErrorCode, refused: RefusedId[]): LogError {
   const what: Partial<Record<LogErrorCode, string>> = {
     unknown_event: 'not in the log',
     already_acked: "already acknowledged (or before the group's start)",
     dead_lettered: 'dead-lettered',
     not_delivered: `not delivered to group "${group}"`,
   };
-  return new LogError(code, `cannot ${verb} ${ids.join(', ')}: ${what[code]}; nothing was changed`, { ids });
+  const ids = refused.map((r) => r.id);
+  const reason = code === 'lease_lost' ? refused.map((r) => leaseLost(r, refused.length === 1 ? 'it' : r.id)).join('; ') : what[code];
+  return new LogError(code, `cannot ${verb} ${ids.join(', ')}: ${reason}; nothing was changed`, { ids });
 }
 
-export function parseIds(ids: unknown): string[] {
-  return parseArgument(z.array(z.string().min(1).max(64)).min(1).max(1000), ids, 'event ids');
+function leaseLost({ latest, given }: RefusedId, it: string): string {
+  if (given > latest) return `${it} is at delivery ${latest}, so delivery ${given} was never handed out`;
+  return `${it} was re-delivered (delivery ${latest}) after your lease (delivery ${given}) ended; the new holder acknowledges it`;
 }
 
-export function ackEvents(store: GroupStore, group: string, ids: string[]): void {
-  const positions = deliveredPositions(store, group, ids, 'acknowledge');
+const eventIdSchema = z.string().min(1).max(64);
+
+const deliveryRefsSchema = z
+  .array(z.union([eventIdSchema.transform((id): SettleTarget => ({ id })), z.object({ id: eventIdSchema, deliveryCount: z.number().int().min(1) }).strict()]))
+  .min(1)
+  .max(1000);
+
+export function parseDeliveryRefs(refs: unknown): SettleTarget[] {
+  return parseArgument(deliveryRefsSchema, refs, 'events to settle');
+}
+
+export function ackEvents(store: GroupStore, group: string, targets: SettleTarget[]): void {
+  const positions = deliveredPositions(store, group, targets, 'acknowledge');
   for (const pos of positions) {
     const delivery = store.delivery(group, pos)!;
     store.putDelivery(group, pos, { ...delivery, state: 'acked', leaseUntil: 0 });
@@ -149,8 +183,8 @@ export function ackEvents(store: GroupStore, group: string, ids: string[]): void
   advanceFloor(store, group, store.floor(group)!);
 }
 
-export function releaseEvents(store: GroupStore, group: string, ids: string[]): void {
-  for (const pos of deliveredPositions(store, group, ids, 'release')) {
+export function releaseEvents(store: GroupStore, group: string, targets: SettleTarget[]): void {
+  for (const pos of deliveredPositions(store, group, targets, 'release')) {
     const delivery = store.delivery(group, pos)!;
     store.putDelivery(group, pos, { ...delivery, leaseUntil: 0 });
   }

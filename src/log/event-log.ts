@@ -88,6 +88,15 @@ export interface ClaimedEvent extends Event {
   leaseExpiresAt: number;
 }
 
+/**
+ * One event to acknowledge or release: its id, or its id with the `deliveryCount` the claim
+ * returned (a *fenced* settle). The count is the lease's token: it is accepted only while it
+ * is still the event's latest delivery to the group — also after the lease ended, as long
+ * as nobody claimed the event again. A bare id is *unfenced*: it settles whichever delivery
+ * is current, so a holder whose lease ended can settle an event someone else now holds.
+ */
+export type DeliveryRef = string | { id: string; deliveryCount: number };
+
 export interface GroupCounts {
   /** Not yet acked or dead-lettered, leased or not. */
   pending: number;
@@ -189,12 +198,17 @@ export interface EventLog {
   /**
    * Marks events processed (atomic: all or none). `LogError` `unknown_event` for an id not
    * in the log, `not_delivered` for one the group has not been given, `already_acked` for a
-   * repeat; with an error nothing is acked.
+   * repeat, `dead_lettered` for a dead letter, and `lease_lost` for a fenced
+   * {@link DeliveryRef} whose `deliveryCount` is not the event's latest delivery (it was
+   * claimed again after that lease ended); with an error nothing is acked.
    */
-  ack(group: string, ids: string[]): Promise<void>;
+  ack(group: string, events: DeliveryRef[]): Promise<void>;
 
-  /** Ends leases early so the events can be claimed again (delivery counts stay). */
-  release(group: string, ids: string[]): Promise<void>;
+  /**
+   * Ends leases early so the events can be claimed again (delivery counts stay); refused
+   * as {@link ack} is, all or none.
+   */
+  release(group: string, events: DeliveryRef[]): Promise<void>;
 
   pending(group: string): Promise<GroupCounts>;
 

@@ -5,6 +5,7 @@ export type LogErrorCode =
   | 'unknown_event'
   | 'not_delivered'
   | 'already_acked'
+  | 'lease_lost'
   | 'dead_lettered'
   | 'store_unavailable'
   | 'closed';

@@ -7,8 +7,8 @@ import {
   claimEvents,
   createGroupAt,
   parseClaimOptions,
+  parseDeliveryRefs,
   parseGroup,
-  parseIds,
   peekEvents,
   releaseEvents,
 } from './consumer-groups.js';
@@ -18,6 +18,7 @@ import type {
   ClaimOptions,
   CreateGroupOptions,
   DeadLetter,
+  DeliveryRef,
   EventLog,
   GroupCounts,
   ReadOptions,
@@ -149,17 +150,17 @@ export class StoredEventLog implements EventLog {
     return this.#store.transaction(() => claimEvents(this.#store, name, parsed, this.options, this.options.now()));
   }
 
-  async ack(group: string, ids: string[]): Promise<void> {
+  async ack(group: string, events: DeliveryRef[]): Promise<void> {
     this.#assertOpen();
     const name = parseGroup(group);
-    const parsed = parseIds(ids);
+    const parsed = parseDeliveryRefs(events);
     this.#store.transaction(() => ackEvents(this.#store, name, parsed));
   }
 
-  async release(group: string, ids: string[]): Promise<void> {
+  async release(group: string, events: DeliveryRef[]): Promise<void> {
     this.#assertOpen();
     const name = parseGroup(group);
-    const parsed = parseIds(ids);
+    const parsed = parseDeliveryRefs(events);
     this.#store.transaction(() => releaseEvents(this.#store, name, parsed));
   }
 

@@ -118,6 +118,75 @@ export function describeGroupContract(backend: string, factory: LogFactory): voi
       expect(await log.claim('g')).toEqual([]);
     });
 
+    it('refuses a fenced ack from a lease that ended and was claimed again, and takes the new holder\'s', async () => {
+      const { log, ids, clock } = await seeded(1);
+      const [first] = await log.claim('g', { leaseMs: 1_000 });
+      clock.advance(1_000);
+      const [second] = await log.claim('g');
+      expect([first!.deliveryCount, second!.deliveryCount]).toEqual([1, 2]);
+      const stale = await log.ack('g', [{ id: ids[0]!, deliveryCount: 1 }]).catch((e: unknown) => e as LogError);
+      expect(stale).toBeInstanceOf(LogError);
+      expect(stale).toMatchObject({
+        code: 'lease_lost',
+        ids: [ids[0]],
+        message: `cannot acknowledge ${ids[0]}: it was re-delivered (delivery 2) after your lease (delivery 1) ended; the new holder acknowledges it; nothing was changed`,
+      });
+      expect(await log.pending('g')).toEqual({ pending: 1, leased: 1, deadLettered: 0 });
+      await log.ack('g', [{ id: ids[0]!, deliveryCount: 2 }]);
+      expect(await log.pending('g')).toEqual({ pending: 0, leased: 0, deadLettered: 0 });
+      expect(await log.ack('g', [{ id: ids[0]!, deliveryCount: 1 }]).catch((e: unknown) => e)).toMatchObject({ code: 'already_acked' });
+    });
+
+    it('accepts a fenced ack after the lease ended when nobody claimed the event again', async () => {
+      const { log, ids, clock } = await seeded(2);
+      const [leased] = await log.claim('g', { limit: 1 });
+      clock.advance(60_000);
+      await log.ack('g', [{ id: leased!.id, deliveryCount: leased!.deliveryCount }]);
+      expect((await log.claim('g')).map((e) => [e.id, e.deliveryCount])).toEqual([[ids[1], 1]]);
+    });
+
+    it('refuses a delivery count the event never reached, and counts below 1', async () => {
+      const { log, ids } = await seeded(1);
+      await log.claim('g');
+      expect(await log.ack('g', [{ id: ids[0]!, deliveryCount: 3 }]).catch((e: unknown) => e)).toMatchObject({
+        code: 'lease_lost',
+        message: `cannot acknowledge ${ids[0]}: it is at delivery 1, so delivery 3 was never handed out; nothing was changed`,
+      });
+      await expect(log.ack('g', [{ id: ids[0]!, deliveryCount: 0 }])).rejects.toMatchObject({ code: 'invalid_argument' });
+      expect(await log.pending('g')).toMatchObject({ pending: 1, leased: 1 });
+    });
+
+    it('refuses a whole batch, fenced or not, when one of its leases was lost', async () => {
+      const { log, ids, clock } = await seeded(3);
+      await log.claim('g', { limit: 2 });
+      clock.advance(10_000);
+      const again = await log.claim('g');
+      expect(again.map((e) => e.deliveryCount)).toEqual([2, 2, 1]);
+      const batch = [ids[2]!, { id: ids[0]!, deliveryCount: 1 }, { id: ids[1]!, deliveryCount: 2 }];
+      const refused = await log.ack('g', batch).catch((e: unknown) => e as LogError);
+      expect(refused).toMatchObject({ code: 'lease_lost', ids: [ids[0]] });
+      expect(await log.pending('g')).toEqual({ pending: 3, leased: 3, deadLettered: 0 });
+      const twoStale = (await log.ack('g', [{ id: ids[0]!, deliveryCount: 1 }, { id: ids[1]!, deliveryCount: 1 }]).catch((e: unknown) => e)) as LogError;
+      expect(twoStale).toMatchObject({ code: 'lease_lost', ids: [ids[0], ids[1]] });
+      expect(twoStale.message).toContain(`${ids[1]} was re-delivered (delivery 2) after your lease (delivery 1) ended`);
+      await log.ack('g', again.map((e) => ({ id: e.id, deliveryCount: e.deliveryCount })));
+      expect(await log.pending('g')).toEqual({ pending: 0, leased: 0, deadLettered: 0 });
+    });
+
+    it('fences a release the same way', async () => {
+      const { log, ids, clock } = await seeded(1);
+      await log.claim('g');
+      clock.advance(10_000);
+      await log.claim('g');
+      expect(await log.release('g', [{ id: ids[0]!, deliveryCount: 1 }]).catch((e: unknown) => e)).toMatchObject({
+        code: 'lease_lost',
+        message: `cannot release ${ids[0]}: it was re-delivered (delivery 2) after your lease (delivery 1) ended; the new holder acknowledges it; nothing was changed`,
+      });
+      expect(await log.claim('g')).toEqual([]);
+      await log.release('g', [{ id: ids[0]!, deliveryCount: 2 }]);
+      expect((await log.claim('g')).map((e) => e.deliveryCount)).toEqual([3]);
+    });
+
     it('makes released events claimable at once, keeping their delivery count', async () => {
       const { log, ids } = await seeded(2);
       await log.claim('g');

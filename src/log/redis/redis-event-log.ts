@@ -10,6 +10,7 @@ import type {
   ClaimOptions,
   CreateGroupOptions,
   DeadLetter,
+  DeliveryRef,
   EventLog,
   GroupCounts,
   ReadOptions,
@@ -181,14 +182,14 @@ export class RedisEventLog implements EventLog {
     return this.#groups.claim(group, options);
   }
 
-  async ack(group: string, ids: string[]): Promise<void> {
+  async ack(group: string, events: DeliveryRef[]): Promise<void> {
     this.#assertOpen();
-    return this.#groups.settle(group, ids, 'ack');
+    return this.#groups.settle(group, events, 'ack');
   }
 
-  async release(group: string, ids: string[]): Promise<void> {
+  async release(group: string, events: DeliveryRef[]): Promise<void> {
     this.#assertOpen();
-    return this.#groups.settle(group, ids, 'release');
+    return this.#groups.settle(group, events, 'release');
   }
 
   async pending(group: string): Promise<GroupCounts> {

@@ -1,6 +1,6 @@
 import type { Event } from '../../events/event.js';
-import { parseClaimOptions, parseGroup, parseIds, settleRefusal } from '../consumer-groups.js';
-import type { ClaimedEvent, ClaimOptions, CreateGroupOptions, DeadLetter, GroupCounts } from '../event-log.js';
+import { parseClaimOptions, parseDeliveryRefs, parseGroup, type RefusedId, settleRefusal } from '../consumer-groups.js';
+import type { ClaimedEvent, ClaimOptions, CreateGroupOptions, DeadLetter, DeliveryRef, GroupCounts } from '../event-log.js';
 import type { LogErrorCode } from '../log-error.js';
 import type { ResolvedLogOptions } from '../log-options.js';
 import { claimLimitSchema } from '../log-options.js';
@@ -52,14 +52,16 @@ export class RedisGroups {
   }
 
   /** Acks or releases, all or none; a refusal names the offending ids. */
-  async settle(group: string, ids: string[], mode: 'ack' | 'release'): Promise<void> {
+  async settle(group: string, events: DeliveryRef[], mode: 'ack' | 'release'): Promise<void> {
     const name = parseGroup(group);
-    const parsed = parseIds(ids);
+    const targets = parseDeliveryRefs(events).flatMap(({ id, deliveryCount }) => [id, deliveryCount ?? 0]);
     const keys = [this.keys.meta, this.keys.groups, this.#deliveries(name), this.keys.ids];
-    const reply = (await this.guard(() => this.scripts.settle(keys, [name, mode, ...parsed]))) as string[];
+    const reply = (await this.guard(() => this.scripts.settle(keys, [name, mode, ...targets]))) as (string | number)[];
     if (reply.length === 0) return;
-    const [code, ...bad] = reply as [LogErrorCode, ...string[]];
-    throw settleRefusal(mode === 'ack' ? 'acknowledge' : 'release', name, code, bad);
+    const [code, ...bad] = reply as [LogErrorCode, ...(string | number)[]];
+    const refused: RefusedId[] = [];
+    for (let i = 0; i < bad.length; i += 3) refused.push({ id: String(bad[i]), latest: Number(bad[i + 1]), given: Number(bad[i + 2]) });
+    throw settleRefusal(mode === 'ack' ? 'acknowledge' : 'release', name, code, refused);
   }
 
   async state(group: string, deadLetterLimit: number): Promise<{ counts: GroupCounts; deadLetters: DeadLetter[] }> {
