@@ -9,6 +9,12 @@ type Claimed = Event & { deliveryCount?: number; leaseExpiresAt?: number };
 /** Tool refusals a retry cannot cure. */
 const PERMANENT_TOOL_ERRORS = new Set(['forbidden', 'invalid_argument']);
 
+/**
+ * Ack refusals that mean another member took the event over after this lease ran out: it
+ * acknowledged the event already, or holds it now and acknowledges it.
+ */
+const TAKEN_OVER = new Set(['already_acked', 'lease_lost']);
+
 async function callTool(client: Client, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<Record<string, unknown>> {
   const result = (await client.callTool({ name, arguments: args }, { signal })) as {
     isError?: boolean;
@@ -51,17 +57,18 @@ export const toolsSource: Source = async (context) => {
       );
       context.established();
       const events = ((claim.events ?? []) as Claimed[]).slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      for (const { deliveryCount: _count, leaseExpiresAt: _lease, ...event } of events) {
+      for (const { deliveryCount, leaseExpiresAt: _lease, ...event } of events) {
         // After unsubscribe, events not yet handled stay leased and come back to the group.
         if (signal.aborted) break;
         await delivery.handle(event);
         try {
           // Not tied to unsubscribe: a handled event is acknowledged even when the
           // subscription ends meanwhile, or it would be delivered again after its lease.
-          await callTool(client, 'ack_event', { ...group, eventId: event.id }, AbortSignal.timeout(ACK_TIMEOUT_MS));
+          // The delivery count fences the ack to this lease.
+          const fence = deliveryCount === undefined ? {} : { deliveryCount };
+          await callTool(client, 'ack_event', { ...group, eventId: event.id, ...fence }, AbortSignal.timeout(ACK_TIMEOUT_MS));
         } catch (error) {
-          // The lease ran out and the event was acknowledged by another member: already done.
-          if (!(error instanceof EventClientError && (error.cause as { error?: unknown }).error === 'already_acked')) throw error;
+          if (!(error instanceof EventClientError && TAKEN_OVER.has(String((error.cause as { error?: unknown }).error)))) throw error;
         }
       }
       if (events.length === 0) await sleep(context.toolsIntervalMs, signal);

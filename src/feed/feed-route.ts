@@ -1,7 +1,5 @@
 import type express from 'express';
-import { type Budget, sendLimitReached } from '../http/budget.js';
 import type { EventLog } from '../log/event-log.js';
-import { principalOf } from '../mcp/access.js';
 import type { StreamObserver } from '../observe/stream-stats.js';
 import { parseFeedRequest } from './feed-request.js';
 import { FeedStream } from './feed-stream.js';
@@ -14,8 +12,6 @@ export interface FeedRouteOptions {
   bufferBytes: number;
   /** Told when feeds open and end (with the reason): the log line and the metric. */
   observer: StreamObserver;
-  /** Open feeds per principal and in total (`RELAY_MAX_FEEDS_PER_PRINCIPAL`, `RELAY_MAX_FEEDS`). */
-  budget: Budget;
 }
 
 /** `GET /feed` and the feeds it has open. Authentication runs before {@link handler}. */
@@ -46,12 +42,7 @@ export function createFeedRoute(options: FeedRouteOptions): FeedRoute {
       res.status(503).json({ error: 'store_unavailable', message: 'the event log is not reachable; retry shortly' });
       return;
     }
-    const principal = principalOf(req.auth);
-    const slot = options.budget.take(principal);
-    if (!slot.ok) {
-      sendLimitReached(res, slot.refusal);
-      return;
-    }
+    const principal = req.auth?.clientId ?? 'anonymous';
     const stream: FeedStream = new FeedStream(res, {
       log: options.log,
       filter: request.filter,
@@ -60,7 +51,6 @@ export function createFeedRoute(options: FeedRouteOptions): FeedRoute {
       bufferBytes: options.bufferBytes,
       retryMs: RETRY_MS,
       onEnd: (end) => {
-        slot.release();
         open.delete(stream);
         options.observer.closed('feed', principal, { durationMs: Date.now() - stream.openedAt, framesWritten: stream.framesWritten, ...end });
       },

@@ -1,5 +1,6 @@
 import { type McpServer, ProtocolError } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import type { DeliveryRef } from '../log/event-log.js';
 import { LogError } from '../log/log-error.js';
 import { ownedGroup } from './access.js';
 import type { RelayContext } from './relay-context.js';
@@ -22,6 +23,10 @@ const eventShape = z
   .passthrough();
 
 const claimedShape = eventShape.extend({ deliveryCount: z.number(), leaseExpiresAt: z.number() });
+
+const eventIdSchema = z.string().min(1).max(64);
+/** The lease token ack_event takes back: the deliveryCount the claim returned. */
+const deliveryCountSchema = z.number().int().min(1);
 
 function result<T extends Record<string, unknown>>(value: T) {
   return { content: [{ type: 'text' as const, text: JSON.stringify(value) }], structuredContent: value };
@@ -50,7 +55,7 @@ export function registerTools(server: McpServer, principal: string, context: Rel
     {
       title: 'Check pending events',
       description:
-        'Call at the start of each turn, and whenever you are told events may be waiting: returns the customer events (failed payments, delayed orders, escalated tickets, …) that arrived since you last acknowledged, oldest first, and leases them to you so no one else in your group handles them. Call ack_event for each one once you have handled it; an event you do not acknowledge before its lease ends comes back (with a higher deliveryCount).',
+        'Call at the start of each turn, and whenever you are told events may be waiting: returns the customer events (failed payments, delayed orders, escalated tickets, …) that arrived since you last acknowledged, oldest first, and leases them to you so no one else in your group handles them. Call ack_event for each one once you have handled it, passing its id and the deliveryCount given here; an event you do not acknowledge before its lease ends comes back (with a higher deliveryCount), possibly to someone else.',
       inputSchema: z.object({
         group: z.string().min(1).max(128).optional().describe('Consumer group; defaults to your principal. Members of one group share the work.'),
         limit: z.number().int().min(1).max(100).default(10).describe('At most this many events.'),
@@ -87,21 +92,33 @@ export function registerTools(server: McpServer, principal: string, context: Rel
     {
       title: 'Acknowledge events',
       description:
-        'Call after you have handled an event returned by check_pending_events, so it is not delivered again. Pass eventId for one event or eventIds for several (all or none are acknowledged).',
+        'Call after you have handled an event returned by check_pending_events, so it is not delivered again. Pass eventId with the deliveryCount check_pending_events gave you for it, or deliveries: [{ eventId, deliveryCount }] for several (all or none are acknowledged). If your lease ended and the event was handed out again since, the ack is refused with lease_lost: its new holder acknowledges it, so do not act on it again. eventId or eventIds without a deliveryCount acknowledge the event whoever holds it now.',
       inputSchema: z.object({
-        eventId: z.string().min(1).max(64).optional(),
-        eventIds: z.array(z.string().min(1).max(64)).min(1).max(100).optional(),
+        eventId: eventIdSchema.optional(),
+        deliveryCount: deliveryCountSchema.optional().describe('The deliveryCount check_pending_events gave you with eventId.'),
+        deliveries: z
+          .array(z.object({ eventId: eventIdSchema, deliveryCount: deliveryCountSchema }))
+          .min(1)
+          .max(100)
+          .optional()
+          .describe('Several events, each with the deliveryCount check_pending_events gave you.'),
+        eventIds: z.array(eventIdSchema).min(1).max(100).optional().describe('Several events without their deliveryCount: acknowledged even if someone else holds them now.'),
         group: z.string().min(1).max(128).optional().describe('The group you claimed the events in; defaults to your principal.'),
       }),
       outputSchema: z.object({ acknowledged: z.literal(true), count: z.number().int() }),
     },
-    async ({ eventId, eventIds, group }) =>
+    async ({ eventId, deliveryCount, deliveries, eventIds, group }) =>
       guarded(async () => {
-        const ids = [...(eventId === undefined ? [] : [eventId]), ...(eventIds ?? [])];
-        if (ids.length === 0) return toolError('invalid_argument', 'pass eventId or eventIds');
-        await log.ack(ownedGroup(principal, group), ids);
-        for (const id of ids) context.delivery.acked(id);
-        return result({ acknowledged: true as const, count: ids.length });
+        if (deliveryCount !== undefined && eventId === undefined) return toolError('invalid_argument', 'deliveryCount goes with eventId; for several events pass deliveries');
+        const events: DeliveryRef[] = [
+          ...(eventId === undefined ? [] : [deliveryCount === undefined ? eventId : { id: eventId, deliveryCount }]),
+          ...(deliveries ?? []).map((d) => ({ id: d.eventId, deliveryCount: d.deliveryCount })),
+          ...(eventIds ?? []),
+        ];
+        if (events.length === 0) return toolError('invalid_argument', 'pass eventId (with its deliveryCount), deliveries or eventIds');
+        await log.ack(ownedGroup(principal, group), events);
+        for (const event of events) context.delivery.acked(typeof event === 'string' ? event : event.id);
+        return result({ acknowledged: true as const, count: events.length });
       }),
   );
 }
