@@ -122,12 +122,21 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
     logger,
     observe: (source, outcome, event) => observability.webhook(source, outcome, event),
   });
-  const context: RelayContext = { log, memory, knownGroups, nextPollMs: 5000, delivery: observability.tracker, streams: observability.streams };
+  const context: RelayContext = {
+    log,
+    memory,
+    knownGroups,
+    nextPollMs: 5000,
+    delivery: observability.tracker,
+    streams: observability.streams,
+    longPolls: new Budget('long polls', config.limits.longPolls),
+  };
   const mcp = createMcpEndpoint(context, {
     heartbeatMs: config.mcp.heartbeatMs,
     lifetimeMs: config.mcp.streamLifetimeMs,
     bufferBytes: config.mcp.streamBufferBytes,
     streams: new Budget('push streams', config.limits.streams),
+    listens: new Budget('listens', config.limits.listens),
     resumeWindowMs: config.mcp.resumeWindowMs,
     logger,
   });
@@ -156,7 +165,13 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
   const operatorAccess = [originCheck({ loopbackOnly: isLoopbackHost(config.host), allowedOrigins: config.allowedOrigins }), bearerAuth(config.apiKeys)];
   app.get('/metrics', ...operatorAccess, metricsRoute(observability));
   app.get('/status', ...operatorAccess, statusRoute(observability));
-  const feed = createFeedRoute({ log, heartbeatMs: config.mcp.heartbeatMs, bufferBytes: config.mcp.streamBufferBytes, observer: observability.streams });
+  const feed = createFeedRoute({
+    log,
+    heartbeatMs: config.mcp.heartbeatMs,
+    bufferBytes: config.mcp.streamBufferBytes,
+    observer: observability.streams,
+    budget: new Budget('feeds', config.limits.feeds),
+  });
   app.get('/feed', ...operatorAccess, feed.handler);
   app.use('/dashboard', dashboardRouter());
   const listener: RequestListener = (req, res) => {

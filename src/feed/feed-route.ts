@@ -1,5 +1,7 @@
 import type express from 'express';
+import { type Budget, sendLimitReached } from '../http/budget.js';
 import type { EventLog } from '../log/event-log.js';
+import { principalOf } from '../mcp/access.js';
 import type { StreamObserver } from '../observe/stream-stats.js';
 import { parseFeedRequest } from './feed-request.js';
 import { FeedStream } from './feed-stream.js';
@@ -12,6 +14,8 @@ export interface FeedRouteOptions {
   bufferBytes: number;
   /** Told when feeds open and end (with the reason): the log line and the metric. */
   observer: StreamObserver;
+  /** Open feeds per principal and in total (`RELAY_MAX_FEEDS_PER_PRINCIPAL`, `RELAY_MAX_FEEDS`). */
+  budget: Budget;
 }
 
 /** `GET /feed` and the feeds it has open. Authentication runs before {@link handler}. */
@@ -42,7 +46,12 @@ export function createFeedRoute(options: FeedRouteOptions): FeedRoute {
       res.status(503).json({ error: 'store_unavailable', message: 'the event log is not reachable; retry shortly' });
       return;
     }
-    const principal = req.auth?.clientId ?? 'anonymous';
+    const principal = principalOf(req.auth);
+    const slot = options.budget.take(principal);
+    if (!slot.ok) {
+      sendLimitReached(res, slot.refusal);
+      return;
+    }
     const stream: FeedStream = new FeedStream(res, {
       log: options.log,
       filter: request.filter,
@@ -51,6 +60,7 @@ export function createFeedRoute(options: FeedRouteOptions): FeedRoute {
       bufferBytes: options.bufferBytes,
       retryMs: RETRY_MS,
       onEnd: (end) => {
+        slot.release();
         open.delete(stream);
         options.observer.closed('feed', principal, { durationMs: Date.now() - stream.openedAt, framesWritten: stream.framesWritten, ...end });
       },

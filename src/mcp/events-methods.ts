@@ -7,7 +7,7 @@ import type { EventLog } from '../log/event-log.js';
 import { declaresEvents } from './client-capabilities.js';
 import { eventTypeDescriptors, filterFor, toOccurrence, youngEnough } from './event-types.js';
 import type { RelayContext } from './relay-context.js';
-import { missingEventsCapability } from './wire-errors.js';
+import { limitReached, missingEventsCapability } from './wire-errors.js';
 
 const MAX_LONG_POLL_MS = 60_000;
 
@@ -40,10 +40,13 @@ function waitForEvent(log: EventLog, cursor: string, filter: EventFilter, timeou
 
 /**
  * `events/list` and `events/poll` (Events working-group draft). Only clients that declared
- * the `events` capability may call them; every other client keeps the polling tools.
+ * the `events` capability may call them; every other client keeps the polling tools. A poll
+ * that would wait (`timeoutMs`, nothing to return yet) holds a slot of `context.longPolls`
+ * until the wait ends; over the principal's or the relay's bound it is refused with -32013.
  */
 export function registerEventMethods(
   server: McpServer,
+  principal: string,
   context: RelayContext,
   clientCapabilities: (ctx: ServerContext) => Record<string, unknown> | undefined,
 ): void {
@@ -70,7 +73,13 @@ export function registerEventMethods(
       return { events: [], cursor: page.resumedAt, hasMore: true, truncated: true, nextPollMs: 0 };
     }
     if (page.events.length === 0 && !page.hasMore && params.timeoutMs > 0) {
-      await waitForEvent(log, page.cursor ?? LOG_START, filter, params.timeoutMs, ctx.mcpReq.signal);
+      const slot = context.longPolls.take(principal);
+      if (!slot.ok) throw limitReached(slot.refusal);
+      try {
+        await waitForEvent(log, page.cursor ?? LOG_START, filter, params.timeoutMs, ctx.mcpReq.signal);
+      } finally {
+        slot.release();
+      }
       page = await log.read({ after: page.cursor ?? LOG_START, filter, limit: params.maxEvents });
     }
     const now = Date.now();

@@ -11,12 +11,15 @@ import { serveModernStream } from './modern-streams.js';
 import type { RelayContext } from './relay-context.js';
 import { createRelayServer } from './server-factory.js';
 import { StreamRegistry } from './stream-registry.js';
-import type { PushSettings } from './stream-requests.js';
+import { type PushSettings, sendError } from './stream-requests.js';
+import { limitReached } from './wire-errors.js';
 
 export interface McpEndpointOptions extends PushSettings {
   resumeWindowMs: number;
   /** Push streams, both eras. */
   streams: Budget;
+  /** 2026-07-28 `subscriptions/listen` streams. */
+  listens: Budget;
   logger: Logger;
 }
 
@@ -56,10 +59,14 @@ export function createMcpEndpoint(context: RelayContext, options: McpEndpointOpt
         },
         context,
       ),
-    { legacy: 'reject', onerror: (error) => options.logger.warn({ err: error }, 'mcp request failed') },
+    {
+      legacy: 'reject',
+      // The listens budget answers first; the SDK's own cap (1024 by default, -32603) must not.
+      maxSubscriptions: options.listens.limits.total,
+      onerror: (error) => options.logger.warn({ err: error }, 'mcp request failed'),
+    },
   );
   const modernNode = toNodeHandler(modern);
-  let modernListeners = 0;
 
   const handler: express.RequestHandler = async (req, res) => {
     const body: unknown = req.method === 'POST' ? req.body : undefined;
@@ -76,9 +83,11 @@ export function createMcpEndpoint(context: RelayContext, options: McpEndpointOpt
         return await serveModernStream(req, res, route.message, context, registry, options);
       }
       if (route.kind === 'modern' && route.messageKind === 'request' && route.message.method === 'subscriptions/listen') {
-        honourOwnGroupsOnly(route.message.params, principalOf(req.auth));
-        modernListeners++;
-        res.once('close', () => modernListeners--);
+        const principal = principalOf(req.auth);
+        const slot = options.listens.take(principal);
+        if (!slot.ok) return sendError(res, 200, route.message.id, limitReached(slot.refusal));
+        honourOwnGroupsOnly(route.message.params, principal);
+        res.once('close', slot.release);
       }
       return await modernNode(req, res, body);
     } catch (error) {
@@ -98,7 +107,7 @@ export function createMcpEndpoint(context: RelayContext, options: McpEndpointOpt
     get openStreams() {
       return registry.size;
     },
-    listeners: () => ({ legacy: legacy.subscribedSessions, modern: modernListeners }),
+    listeners: () => ({ legacy: legacy.subscribedSessions, modern: options.listens.held() }),
     async close() {
       registry.finishAll();
       await legacy.close();

@@ -1,3 +1,4 @@
+import type { Budget } from '../http/budget.js';
 import type { EventLog } from '../log/event-log.js';
 import type { CustomerMemory } from '../memory/customer-memory.js';
 import type { DeliveryTracker } from '../observe/delivery-tracker.js';
@@ -19,4 +20,6 @@ export interface RelayContext {
   delivery: Pick<DeliveryTracker, 'delivered' | 'acked'>;
   /** Told when push streams open and close. */
   streams: StreamObserver;
+  /** `events/poll` requests waiting with `timeoutMs`, per principal and in total. */
+  longPolls: Budget;
 }

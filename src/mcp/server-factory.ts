@@ -33,6 +33,6 @@ export function createRelayServer(session: RelayServerSession, context: RelayCon
   registerResources(server, session.principal, context);
   registerCustomerResources(server, context);
   if (session.subscriptions) registerLegacySubscriptions(server, session.principal, session.subscriptions, context);
-  registerEventMethods(server, context, session.clientCapabilities);
+  registerEventMethods(server, session.principal, context, session.clientCapabilities);
   return server;
 }
