@@ -10,7 +10,8 @@ import { WebhookReceiver } from './ingest/receiver.js';
 import { createWebhookHandler, webhookSource } from './ingest/webhook-route.js';
 import { dashboardRouter } from './dashboard/dashboard-route.js';
 import { createFeedRoute, type FeedRoute } from './feed/feed-route.js';
-import { bearerAuth, OPEN_PRINCIPAL, originCheck } from './mcp/access.js';
+import { bearerAuth, groupScope, OPEN_PRINCIPAL, originCheck } from './mcp/access.js';
+import { GroupRegistry } from './mcp/group-registry.js';
 import { createMcpEndpoint, type McpEndpoint } from './mcp/mcp-endpoint.js';
 import type { RelayContext } from './mcp/relay-context.js';
 import { startResourceUpdates } from './mcp/resource-updates.js';
@@ -111,8 +112,8 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
   app.disable('x-powered-by');
   const receivers = buildReceivers(config);
   const principals = config.apiKeys.size > 0 ? [...config.apiKeys.values()] : [OPEN_PRINCIPAL];
-  const knownGroups = new Set(principals);
-  const observability = new Observability({ log, logger, sources: receivers.keys(), knownGroups, ...config.observe });
+  const groups = new GroupRegistry({ log, perPrincipal: config.limits.groupsPerPrincipal, principals });
+  const observability = new Observability({ log, logger, sources: receivers.keys(), groups, ...config.observe });
   const ingest = createWebhookHandler({
     log,
     receivers,
@@ -125,7 +126,7 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
   const context: RelayContext = {
     log,
     memory,
-    knownGroups,
+    groups,
     nextPollMs: 5000,
     delivery: observability.tracker,
     streams: observability.streams,
@@ -137,10 +138,13 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
     bufferBytes: config.mcp.streamBufferBytes,
     streams: new Budget('push streams', config.limits.streams),
     listens: new Budget('listens', config.limits.listens),
+    sessions: new Budget('sessions', config.limits.sessions),
+    sessionIdleMs: config.limits.sessionIdleMs,
     resumeWindowMs: config.mcp.resumeWindowMs,
     logger,
   });
-  observability.watchListeners(() => mcp.listeners());
+  observability.watchListeners(mcp);
+  groups.watchListeners((uri) => mcp.listened(uri));
   app.all(
     '/mcp',
     originCheck({ loopbackOnly: isLoopbackHost(config.host), allowedOrigins: config.allowedOrigins }),
@@ -163,8 +167,9 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
   });
   app.get('/readyz', readyRoute(log));
   const operatorAccess = [originCheck({ loopbackOnly: isLoopbackHost(config.host), allowedOrigins: config.allowedOrigins }), bearerAuth(config.apiKeys)];
-  app.get('/metrics', ...operatorAccess, metricsRoute(observability));
-  app.get('/status', ...operatorAccess, statusRoute(observability));
+  const viewer = groupScope(config.apiKeys, config.adminPrincipals);
+  app.get('/metrics', ...operatorAccess, metricsRoute(observability, viewer));
+  app.get('/status', ...operatorAccess, statusRoute(observability, viewer));
   const feed = createFeedRoute({
     log,
     heartbeatMs: config.mcp.heartbeatMs,

@@ -295,7 +295,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): RelayCo
   if (e.RELAY_DEDUP_WINDOW < 60_000) throw new ConfigError(`RELAY_DEDUP_WINDOW: must be at least 1m`);
   if (e.RELAY_REACTIONS_LEASE < 1000 || e.RELAY_REACTIONS_LEASE > 3_600_000) throw new ConfigError('RELAY_REACTIONS_LEASE: must be between 1s and 1h');
   if (e.RELAY_HEARTBEAT < 100 || e.RELAY_HEARTBEAT > 30_000) throw new ConfigError('RELAY_HEARTBEAT: must be between 100ms and 30s');
-  if (e.RELAY_SESSION_IDLE < 1000) throw new ConfigError('RELAY_SESSION_IDLE: must be at least 1s');
+  if (e.RELAY_SESSION_IDLE < 1000 || e.RELAY_SESSION_IDLE > 7 * DURATION_UNITS.d!) throw new ConfigError('RELAY_SESSION_IDLE: must be between 1s and 7d');
   if (e.RELAY_HEADERS_TIMEOUT < 100) throw new ConfigError('RELAY_HEADERS_TIMEOUT: must be at least 100ms');
   if (e.RELAY_REQUEST_TIMEOUT < e.RELAY_HEADERS_TIMEOUT) throw new ConfigError('RELAY_REQUEST_TIMEOUT: must be at least RELAY_HEADERS_TIMEOUT');
   if (e.RELAY_KEEP_ALIVE_TIMEOUT < 100) throw new ConfigError('RELAY_KEEP_ALIVE_TIMEOUT: must be at least 100ms');

@@ -81,12 +81,27 @@ export function principalOf(auth: AuthInfo | undefined): string {
   return typeof principal === 'string' ? principal : OPEN_PRINCIPAL;
 }
 
-/**
- * Consumer groups belong to principals: `alice` may use `alice` and `alice/<anything>`.
- * The default group is the principal itself.
- */
+/** Consumer groups belong to principals: `alice` owns `alice` and `alice/<anything>`. */
+export function ownsGroup(principal: string, group: string): boolean {
+  return group === principal || group.startsWith(`${principal}/`);
+}
+
+/** The group a principal names (by default its own), or -32012 for another principal's. */
 export function ownedGroup(principal: string, group: string | undefined): string {
   const name = group ?? principal;
-  if (name !== principal && !name.startsWith(`${principal}/`)) throw forbiddenGroup(name);
+  if (!ownsGroup(principal, name)) throw forbiddenGroup(name);
   return name;
+}
+
+/**
+ * Which consumer groups a request may see in the operator views (`/metrics`, `/status`): its
+ * principal's own; every group for a principal in `RELAY_ADMIN_PRINCIPALS`, and on an open
+ * relay (no keys: loopback only, every request is {@link OPEN_PRINCIPAL}).
+ */
+export function groupScope(apiKeys: ReadonlyMap<string, string>, admins: ReadonlySet<string>): (req: express.Request) => (group: string) => boolean {
+  return (req) => {
+    const principal = principalOf(req.auth);
+    if (apiKeys.size === 0 || admins.has(principal)) return () => true;
+    return (group) => ownsGroup(principal, group);
+  };
 }

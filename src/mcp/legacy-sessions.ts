@@ -3,15 +3,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import { isInitializeRequest, type McpServer, ProtocolError, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import { isUlid, LOG_START } from '../events/ulid.js';
+import type { Budget } from '../http/budget.js';
+import type { Logger } from '../observe/logger.js';
 import { principalOf } from './access.js';
 import { declaresEvents } from './client-capabilities.js';
+import { ListenerIndex } from './listener-index.js';
 import type { PushStream } from './push-stream.js';
 import type { RelayContext } from './relay-context.js';
 import { createRelayServer } from './server-factory.js';
 import { SessionEventStore } from './session-event-store.js';
 import type { StreamRegistry } from './stream-registry.js';
 import { openPushStream, parseStreamParams, type PushSettings, sendError, type StreamParams } from './stream-requests.js';
-import { missingEventsCapability } from './wire-errors.js';
+import { limitReached, missingEventsCapability } from './wire-errors.js';
 
 /** A push stream of a session, kept after its connection drops so `Last-Event-ID` can resume it. */
 interface ResumableStream {
@@ -22,6 +25,8 @@ interface ResumableStream {
 }
 
 interface LegacySession {
+  /** Set once the SDK transport has accepted `initialize`. */
+  id: string | undefined;
   principal: string;
   transport: NodeStreamableHTTPServerTransport;
   server: McpServer;
@@ -30,6 +35,20 @@ interface LegacySession {
   subscriptions: Set<string>;
   streams: Map<string, ResumableStream>;
   nextTag: number;
+  /** Returns the session's slot in the sessions budget. */
+  release: () => void;
+  /** Requests and streams of the session whose response is still open. */
+  open: number;
+  /** Closes the session once it has had nothing open for `RELAY_SESSION_IDLE`. */
+  idle: NodeJS.Timeout | undefined;
+}
+
+export interface LegacySettings extends PushSettings {
+  resumeWindowMs: number;
+  /** 2025-11-25 sessions, per principal and in total. */
+  sessions: Budget;
+  sessionIdleMs: number;
+  logger: Logger;
 }
 
 /** `s<n>.<ULID>`: a push-stream frame id (SDK-managed streams use `m<n>.<seq>`). */
@@ -53,17 +72,20 @@ function jsonRpcError(res: ServerResponse, status: number, code: number, message
 
 /**
  * MCP 2025-11-25 (and earlier) clients: one sessionful Streamable HTTP transport per
- * `initialize`, bound to the principal that opened it. `events/stream` requests and their
- * `Last-Event-ID` resumptions are served by {@link PushStream}s from the log; everything
- * else goes to the session's SDK transport.
+ * `initialize`, bound to the principal that opened it, within the sessions budget, and
+ * closed after `sessionIdleMs` without an open request or stream. `events/stream` requests
+ * and their `Last-Event-ID` resumptions are served by {@link PushStream}s from the log;
+ * everything else goes to the session's SDK transport. Subscriptions are indexed by URI, so
+ * a resource update looks up its subscribers instead of asking every session.
  */
 export class LegacySessions {
   readonly #sessions = new Map<string, LegacySession>();
+  readonly #subscribers = new ListenerIndex<LegacySession>();
 
   constructor(
     private readonly context: RelayContext,
     private readonly registry: StreamRegistry,
-    private readonly settings: PushSettings & { resumeWindowMs: number },
+    private readonly settings: LegacySettings,
   ) {}
 
   get size(): number {
@@ -77,9 +99,23 @@ export class LegacySessions {
     return n;
   }
 
-  /** All legacy sessions subscribed to `uri`, for `notifications/resources/updated`. */
-  *subscribersOf(uri: string): Iterable<McpServer> {
-    for (const session of this.#sessions.values()) if (session.subscriptions.has(uri)) yield session.server;
+  /** Sends `notifications/resources/updated` to the sessions subscribed to `uri`; returns how many. */
+  resourceUpdated(uri: string): number {
+    const sessions = this.#subscribers.listenersOf(uri);
+    for (const session of sessions) {
+      session.server.server.sendResourceUpdated({ uri }).catch((error: unknown) => this.settings.logger.debug({ err: error }, 'resource update not delivered'));
+    }
+    return sessions.size;
+  }
+
+  /** Whether a session is subscribed to `uri`. */
+  listens(uri: string): boolean {
+    return this.#subscribers.has(uri);
+  }
+
+  /** The URIs some session is subscribed to. */
+  subscribedUris(): IterableIterator<string> {
+    return this.#subscribers.uris();
   }
 
   async handle(req: IncomingMessage & { auth?: Parameters<typeof principalOf>[0] }, res: ServerResponse, body: unknown): Promise<void> {
@@ -89,6 +125,7 @@ export class LegacySessions {
       const session = this.#sessions.get(sessionId);
       if (!session) return jsonRpcError(res, 404, -32001, 'Session not found');
       if (session.principal !== principal) return jsonRpcError(res, 403, -32001, 'the session belongs to another principal');
+      this.#busy(session, res);
       // 2025-11-25 transports, "Protocol Version Header": an unsupported version is 400. The SDK
       // transport checks the requests it serves; push streams and their resumes are served here.
       const version = req.headers['mcp-protocol-version'];
@@ -107,20 +144,32 @@ export class LegacySessions {
     return jsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
   }
 
+  /**
+   * `initialize`: a new session, if the principal and the relay are within the sessions
+   * budget; over it, the JSON-RPC error -32013 `{ limit, max }`, which SDK clients raise from
+   * `connect()` with its code and data.
+   */
   async #open(req: IncomingMessage, res: ServerResponse, body: { params: { capabilities?: unknown } }, principal: string): Promise<void> {
+    const slot = this.settings.sessions.take(principal);
+    if (!slot.ok) return sendError(res, 200, (body as { id?: string | number }).id ?? null, limitReached(slot.refusal));
     const capabilities = body.params.capabilities;
     const session = {
+      id: undefined,
       principal,
       initCapabilities: typeof capabilities === 'object' && capabilities !== null ? (capabilities as Record<string, unknown>) : undefined,
       subscriptions: new Set<string>(),
       streams: new Map<string, ResumableStream>(),
       nextTag: 1,
+      release: slot.release,
+      open: 0,
+      idle: undefined,
     } as LegacySession;
     session.transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       eventStore: new SessionEventStore(),
       retryInterval: RETRY_MS,
       onsessioninitialized: (id) => {
+        session.id = id;
         this.#sessions.set(id, session);
       },
       onsessionclosed: (id) => this.#forget(id),
@@ -128,12 +177,47 @@ export class LegacySessions {
     session.transport.onclose = () => {
       if (session.transport.sessionId) this.#forget(session.transport.sessionId);
     };
-    session.server = createRelayServer(
-      { era: 'legacy', principal, clientCapabilities: () => session.initCapabilities, subscriptions: session.subscriptions },
-      this.context,
-    );
+    const subscriptions = {
+      add: (uri: string) => {
+        if (!this.#live(session)) return;
+        session.subscriptions.add(uri);
+        this.#subscribers.add(uri, session);
+      },
+      delete: (uri: string) => {
+        session.subscriptions.delete(uri);
+        this.#subscribers.delete(uri, session);
+      },
+    };
+    session.server = createRelayServer({ era: 'legacy', principal, clientCapabilities: () => session.initCapabilities, subscriptions }, this.context);
     await session.server.connect(session.transport);
+    this.#busy(session, res);
     await session.transport.handleRequest(req, res, body);
+    if (session.id === undefined) {
+      // The SDK refused the request before it became a session.
+      slot.release();
+      await session.transport.close();
+    }
+  }
+
+  #live(session: LegacySession): boolean {
+    return session.id !== undefined && this.#sessions.get(session.id) === session;
+  }
+
+  /** Counts `res` as open until it closes; the idle clock starts when nothing of the session is open. */
+  #busy(session: LegacySession, res: ServerResponse): void {
+    session.open++;
+    clearTimeout(session.idle);
+    res.once('close', () => {
+      if (--session.open > 0 || !this.#live(session)) return;
+      session.idle = setTimeout(() => void this.#expire(session), this.settings.sessionIdleMs).unref();
+    });
+  }
+
+  /** Closes a session idle for `sessionIdleMs`: its id is then unknown (404 -32001), its slot free. */
+  async #expire(session: LegacySession): Promise<void> {
+    if (session.open > 0 || !this.#live(session)) return;
+    this.#forget(session.id!);
+    await session.transport.close();
   }
 
   async #stream(session: LegacySession, sessionId: string, body: JsonRpcRequest, res: ServerResponse): Promise<void> {
@@ -202,6 +286,9 @@ export class LegacySessions {
     const session = this.#sessions.get(sessionId);
     if (!session) return;
     this.#sessions.delete(sessionId);
+    clearTimeout(session.idle);
+    session.release();
+    for (const uri of session.subscriptions) this.#subscribers.delete(uri, session);
     for (const record of session.streams.values()) {
       clearTimeout(record.expiry);
       record.live?.finish(reason);

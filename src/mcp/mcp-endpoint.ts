@@ -4,9 +4,10 @@ import { CLIENT_CAPABILITIES_META_KEY, classifyInboundRequest, createMcpHandler 
 import express from 'express';
 import type { Budget } from '../http/budget.js';
 import type { Logger } from '../observe/logger.js';
-import { principalOf } from './access.js';
+import { ownsGroup, principalOf } from './access.js';
 import { groupOfUri } from './resources.js';
 import { LegacySessions } from './legacy-sessions.js';
+import { ListenerIndex } from './listener-index.js';
 import { serveModernStream } from './modern-streams.js';
 import type { RelayContext } from './relay-context.js';
 import { createRelayServer } from './server-factory.js';
@@ -20,14 +21,24 @@ export interface McpEndpointOptions extends PushSettings {
   streams: Budget;
   /** 2026-07-28 `subscriptions/listen` streams. */
   listens: Budget;
+  /** 2025-11-25 sessions. */
+  sessions: Budget;
+  /** A 2025-11-25 session with no request or stream open this long is closed. */
+  sessionIdleMs: number;
   logger: Logger;
 }
 
 export interface McpEndpoint {
   /** Handles `/mcp` (mount after authentication and origin checks). */
   handler: express.RequestHandler;
-  /** Tells subscribers of `uri`, in both eras, that it changed. */
+  /** Tells the listeners of `uri`, in both eras, that it changed; costs nothing when nobody listens. */
   resourceUpdated(uri: string): void;
+  /** Whether a session or listen stream listens to `uri`. */
+  listened(uri: string): boolean;
+  /** Every URI someone listens to, once. */
+  listenedUris(): Iterable<string>;
+  /** `notifications/resources/updated` sent so far, one per listener and URI. */
+  resourceUpdates(): { legacy: number; modern: number };
   readonly openStreams: number;
   /** Clients listening for resource updates: legacy sessions with a subscription, open 2026-07-28 `subscriptions/listen` streams. */
   listeners(): { legacy: number; modern: number };
@@ -67,6 +78,15 @@ export function createMcpEndpoint(context: RelayContext, options: McpEndpointOpt
     },
   );
   const modernNode = toNodeHandler(modern);
+  /** Open `subscriptions/listen` responses by the URIs they listen to: the SDK's bus only hears of those URIs. */
+  const listenStreams = new ListenerIndex<ServerResponse>();
+  const watchListen = (res: ServerResponse, uris: readonly string[]) => {
+    for (const uri of uris) listenStreams.add(uri, res);
+    res.once('close', () => {
+      for (const uri of uris) listenStreams.delete(uri, res);
+    });
+  };
+  const sent = { legacy: 0, modern: 0 };
 
   const handler: express.RequestHandler = async (req, res) => {
     const body: unknown = req.method === 'POST' ? req.body : undefined;
@@ -86,7 +106,7 @@ export function createMcpEndpoint(context: RelayContext, options: McpEndpointOpt
         const principal = principalOf(req.auth);
         const slot = options.listens.take(principal);
         if (!slot.ok) return sendError(res, 200, route.message.id, limitReached(slot.refusal));
-        honourOwnGroupsOnly(route.message.params, principal);
+        watchListen(res, honourOwnGroupsOnly(route.message.params, principal));
         res.once('close', slot.release);
       }
       return await modernNode(req, res, body);
@@ -99,11 +119,19 @@ export function createMcpEndpoint(context: RelayContext, options: McpEndpointOpt
   return {
     handler,
     resourceUpdated(uri) {
-      for (const server of legacy.subscribersOf(uri)) {
-        server.server.sendResourceUpdated({ uri }).catch((error: unknown) => options.logger.debug({ err: error }, 'resource update not delivered'));
-      }
+      sent.legacy += legacy.resourceUpdated(uri);
+      // The SDK offers each published URI to every open listen stream: publish only what someone listens to.
+      const streams = listenStreams.listenersOf(uri).size;
+      if (streams === 0) return;
       modern.notify.resourceUpdated(uri);
+      sent.modern += streams;
     },
+    listened: (uri) => legacy.listens(uri) || listenStreams.has(uri),
+    *listenedUris() {
+      yield* legacy.subscribedUris();
+      for (const uri of listenStreams.uris()) if (!legacy.listens(uri)) yield uri;
+    },
+    resourceUpdates: () => ({ ...sent }),
     get openStreams() {
       return registry.size;
     },
@@ -120,14 +148,17 @@ export function createMcpEndpoint(context: RelayContext, options: McpEndpointOpt
  * The SDK's listen router accepts any URI in `resourceSubscriptions`; a principal must not
  * hear about another principal's queue, so those URIs are dropped before it sees them. The
  * acknowledgement then echoes only what is honoured, as the 2026-07-28 listen rules ask.
+ * Returns the URIs left, which the stream listens to.
  */
-function honourOwnGroupsOnly(params: unknown, principal: string): void {
+function honourOwnGroupsOnly(params: unknown, principal: string): string[] {
   const filter = (params as { notifications?: { resourceSubscriptions?: unknown } } | undefined)?.notifications;
-  if (!filter || !Array.isArray(filter.resourceSubscriptions)) return;
-  filter.resourceSubscriptions = filter.resourceSubscriptions.filter((uri: unknown) => {
+  if (!filter || !Array.isArray(filter.resourceSubscriptions)) return [];
+  const honoured = filter.resourceSubscriptions.filter((uri: unknown) => {
     const group = typeof uri === 'string' ? groupOfUri(uri) : undefined;
-    return group === undefined || group === principal || group.startsWith(`${principal}/`);
+    return group === undefined || ownsGroup(principal, group);
   });
+  filter.resourceSubscriptions = honoured;
+  return honoured.filter((uri): uri is string => typeof uri === 'string');
 }
 
 function internalError(res: ServerResponse): void {

@@ -3,17 +3,15 @@ import type { EventLog } from '../log/event-log.js';
 import type { CustomerMemory } from '../memory/customer-memory.js';
 import type { DeliveryTracker } from '../observe/delivery-tracker.js';
 import type { StreamObserver } from '../observe/stream-stats.js';
+import type { GroupRegistry } from './group-registry.js';
 
 /** What every MCP handler of this relay shares, whatever the era or session. */
 export interface RelayContext {
   log: EventLog;
   /** What the reactions stored about each customer. */
   memory: CustomerMemory;
-  /**
-   * Consumer groups this process has seen (configured principals, claims, subscriptions):
-   * the `events://{group}` URIs whose subscribers are told about new events.
-   */
-  knownGroups: Set<string>;
+  /** The consumer group names in use, per principal, within `RELAY_MAX_GROUPS_PER_PRINCIPAL`. */
+  groups: GroupRegistry;
   /** What `events/poll` suggests as the wait before the next poll when caught up. */
   nextPollMs: number;
   /** Told each time an agent is handed or acks an event: what makes an event processed, not dropped. */

@@ -33,7 +33,6 @@ export function registerResources(server: McpServer, principal: string, context:
     },
     async (uri, variables) => {
       const group = ownedGroup(principal, decodeURIComponent(String(variables.group)));
-      context.knownGroups.add(group);
       const [counts, next] = await Promise.all([context.log.pending(group), context.log.peek(group, { limit: 10 })]);
       const body = { group, ...counts, next };
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(body) }] };
@@ -62,6 +61,12 @@ export function registerCustomerResources(server: McpServer, context: RelayConte
   );
 }
 
+/** A legacy session's subscribed URIs, which its listener index follows. */
+export interface SessionSubscriptions {
+  add(uri: string): void;
+  delete(uri: string): void;
+}
+
 /**
  * `resources/subscribe` and `resources/unsubscribe` for a legacy session: the SDK leaves
  * them to the server. (The 2026 revision replaces them with `subscriptions/listen`.)
@@ -69,10 +74,10 @@ export function registerCustomerResources(server: McpServer, context: RelayConte
  * any URI; only `events://{group}` URIs ever change, and another principal's group is
  * refused. (The conformance scenario resources-subscribe subscribes to a URI of its own.)
  */
-export function registerLegacySubscriptions(server: McpServer, principal: string, subscriptions: Set<string>, context: RelayContext): void {
+export function registerLegacySubscriptions(server: McpServer, principal: string, subscriptions: SessionSubscriptions): void {
   server.server.setRequestHandler('resources/subscribe', async (request) => {
     const group = groupOfUri(request.params.uri);
-    if (group !== undefined) context.knownGroups.add(ownedGroup(principal, group));
+    if (group !== undefined) ownedGroup(principal, group);
     subscriptions.add(request.params.uri);
     return {};
   });

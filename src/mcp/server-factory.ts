@@ -1,7 +1,7 @@
 import { McpServer, type ServerCapabilities, type ServerContext } from '@modelcontextprotocol/server';
 import { registerEventMethods } from './events-methods.js';
 import type { RelayContext } from './relay-context.js';
-import { registerCustomerResources, registerLegacySubscriptions, registerResources } from './resources.js';
+import { registerCustomerResources, registerLegacySubscriptions, registerResources, type SessionSubscriptions } from './resources.js';
 import { registerTools } from './tools.js';
 
 /** The Events draft's capability; mirrored under `experimental` because SDK clients drop unknown top-level keys. */
@@ -23,7 +23,7 @@ export interface RelayServerSession {
   /** What the client declared: from `initialize` (legacy) or the request's `_meta` (modern). */
   clientCapabilities(ctx: ServerContext): Record<string, unknown> | undefined;
   /** Legacy sessions: the resource URIs subscribed with `resources/subscribe`. */
-  subscriptions?: Set<string>;
+  subscriptions?: SessionSubscriptions;
 }
 
 /** The one server definition both eras are built from: tools, resources and Events methods are defined once. */
@@ -32,7 +32,7 @@ export function createRelayServer(session: RelayServerSession, context: RelayCon
   registerTools(server, session.principal, context);
   registerResources(server, session.principal, context);
   registerCustomerResources(server, context);
-  if (session.subscriptions) registerLegacySubscriptions(server, session.principal, session.subscriptions, context);
+  if (session.subscriptions) registerLegacySubscriptions(server, session.principal, session.subscriptions);
   registerEventMethods(server, session.principal, context, session.clientCapabilities);
   return server;
 }

@@ -33,8 +33,8 @@ function result<T extends Record<string, unknown>>(value: T) {
 }
 
 /** A refusal the model can read and act on, instead of a protocol error it cannot see. */
-function toolError(code: string, message: string) {
-  return { isError: true, content: [{ type: 'text' as const, text: JSON.stringify({ error: code, message }) }] };
+function toolError(code: string, message: string, details: Record<string, unknown> = {}) {
+  return { isError: true, content: [{ type: 'text' as const, text: JSON.stringify({ error: code, message, ...details }) }] };
 }
 
 async function guarded<T>(run: () => Promise<T>) {
@@ -43,6 +43,7 @@ async function guarded<T>(run: () => Promise<T>) {
   } catch (error) {
     if (error instanceof LogError && error.code !== 'store_unavailable' && error.code !== 'closed') return toolError(error.code, error.message);
     if (error instanceof ProtocolError && error.code === WireCode.forbidden) return toolError('forbidden', error.message);
+    if (error instanceof ProtocolError && error.code === WireCode.resourceExhausted) return toolError('limit_reached', error.message, error.data as Record<string, unknown>);
     throw error;
   }
 }
@@ -66,8 +67,7 @@ export function registerTools(server: McpServer, principal: string, context: Rel
     },
     async ({ group, limit, types, leaseMs }) =>
       guarded(async () => {
-        const name = ownedGroup(principal, group);
-        context.knownGroups.add(name);
+        const name = await context.groups.use(principal, group);
         const events = await log.claim(name, { limit, leaseMs, filter: types ? { types } : undefined });
         for (const event of events) context.delivery.delivered(event.id);
         const counts = await log.pending(name);

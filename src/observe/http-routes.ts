@@ -1,28 +1,30 @@
 import type express from 'express';
 import type { EventLog } from '../log/event-log.js';
-import type { Observability } from './observability.js';
+import type { GroupVisibility, Observability } from './observability.js';
 import { parseSince, statusReport } from './status-report.js';
 
 /** How long `/readyz` waits for the store before calling it unavailable. */
 const READY_TIMEOUT_MS = 2000;
 
-/** `GET /metrics`: Prometheus text from the relay's own registry. */
-export function metricsRoute(observability: Observability): express.RequestHandler {
-  const { registry } = observability.metrics;
-  return async (_req, res) => {
-    res.type(registry.contentType).send(await registry.metrics());
+/** Which consumer groups the request's principal may see. */
+export type ViewerScope = (req: express.Request) => GroupVisibility;
+
+/** `GET /metrics`: Prometheus text from the relay's own registry, with the groups the viewer may see. */
+export function metricsRoute(observability: Observability, scope: ViewerScope): express.RequestHandler {
+  return async (req, res) => {
+    res.type(observability.metrics.registry.contentType).send(await observability.metricsText(scope(req)));
   };
 }
 
 /** `GET /status?since=1h`: the windowed report; a bad `since` is 400 with a reason code. */
-export function statusRoute(observability: Observability): express.RequestHandler {
+export function statusRoute(observability: Observability, scope: ViewerScope): express.RequestHandler {
   return async (req, res) => {
     const since = parseSince(typeof req.query.since === 'string' ? req.query.since : req.query.since === undefined ? undefined : '');
     if (!since.ok) {
       res.status(400).json({ error: since.error, message: since.message });
       return;
     }
-    res.json(await statusReport(observability, since.ms));
+    res.json(await statusReport(observability, since.ms, scope(req)));
   };
 }
 

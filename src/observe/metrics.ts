@@ -10,7 +10,8 @@ export interface MetricsSources {
   streams(): Record<string, number>;
   /** Clients listening for resource updates, by protocol era. */
   listeners(): Record<string, number>;
-  groups(): Promise<Record<string, GroupCounts>>;
+  /** `notifications/resources/updated` sent so far, by protocol era. */
+  resourceUpdates(): Record<string, number>;
   head(): Promise<string | null>;
   /** The oldest retained event id: with the head, how much history the log holds. */
   oldest(): Promise<string | null>;
@@ -29,7 +30,8 @@ const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
  * The relay's Prometheus metrics, in a registry of its own (several relays in one process do
  * not collide). Label values are bounded: sources from configuration (`_unknown` for every
  * unconfigured route), types from the catalogue or `other`, handlers and groups from
- * configuration and principals — never ids.
+ * configuration and principals — never ids. Consumer groups belong to tenants, so their
+ * gauge is not in the shared registry: {@link render} adds the groups the viewer may see.
  */
 export class RelayMetrics {
   readonly registry = new Registry();
@@ -97,18 +99,14 @@ export class RelayMetrics {
         for (const [era, n] of Object.entries(sources.listeners())) this.set({ era }, n);
       },
     });
-    new Gauge({
-      name: 'relay_consumer_group_events',
-      help: 'Events of each consumer group by state (pending, leased, dead_lettered)',
-      labelNames: ['group', 'state'],
+    new Counter({
+      name: 'relay_resource_updates_total',
+      help: 'notifications/resources/updated sent, one per listener and resource, by protocol era (2025-11-25 sessions, 2026-07-28 subscriptions/listen streams)',
+      labelNames: ['era'],
       registers,
-      async collect() {
+      collect() {
         this.reset();
-        for (const [group, counts] of Object.entries(await sources.groups())) {
-          this.set({ group, state: 'pending' }, counts.pending);
-          this.set({ group, state: 'leased' }, counts.leased);
-          this.set({ group, state: 'dead_lettered' }, counts.deadLettered);
-        }
+        for (const [era, n] of Object.entries(sources.resourceUpdates())) this.inc({ era }, n);
       },
     });
     new Gauge({
@@ -159,6 +157,23 @@ export class RelayMetrics {
         for (const run of sources.reactions()) this.inc({ handler: run.handler, outcome: run.outcome }, run.totalMs / 1000);
       },
     });
+  }
+
+  /** The exposition text of the shared registry, plus the state of `groups` (those the viewer may see). */
+  async render(groups: Record<string, GroupCounts>): Promise<string> {
+    const scoped = new Registry();
+    const gauge = new Gauge({
+      name: 'relay_consumer_group_events',
+      help: 'Events of each consumer group by state (pending, leased, dead_lettered)',
+      labelNames: ['group', 'state'],
+      registers: [scoped],
+    });
+    for (const [group, counts] of Object.entries(groups)) {
+      gauge.set({ group, state: 'pending' }, counts.pending);
+      gauge.set({ group, state: 'leased' }, counts.leased);
+      gauge.set({ group, state: 'dead_lettered' }, counts.deadLettered);
+    }
+    return Registry.merge([this.registry, scoped]).metrics();
   }
 
   webhook(source: string, outcome: string): void {

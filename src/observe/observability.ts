@@ -21,14 +21,23 @@ export interface ObservabilityOptions {
   logger: Logger;
   /** Configured webhook sources: the only source label values besides `_unknown`. */
   sources: Iterable<string>;
-  /** Consumer groups agents use (shared with the MCP context, which adds to it). */
-  knownGroups: ReadonlySet<string>;
+  /** The consumer group names agents use (the MCP group registry). */
+  groups: { names(): Iterable<string> };
   dropDeadlineMs: number;
   dropWindowMs: number;
   dropAlert: number;
   maxTracked?: number;
   now?: () => number;
 }
+
+/** Where resource-update listeners and the updates sent to them are counted (the MCP endpoint). */
+export interface ListenerSource {
+  listeners(): Record<StreamEra, number>;
+  resourceUpdates(): Record<StreamEra, number>;
+}
+
+/** Which consumer groups a viewer of `/metrics` or `/status` may see. */
+export type GroupVisibility = (group: string) => boolean;
 
 /**
  * The relay's observability, wired once: webhook outcomes and deliveries feed the Prometheus
@@ -46,10 +55,10 @@ export class Observability {
   readonly threshold: number;
   readonly now: () => number;
   readonly #sources: ReadonlySet<string>;
-  readonly #knownGroups: ReadonlySet<string>;
+  readonly #groups: { names(): Iterable<string> };
   readonly #logger: Logger;
   #reactions: { recorder: RunRecorder; group: string; unsubscribe: () => void } | null = null;
-  #listeners: () => Record<StreamEra, number> = () => ({ legacy: 0, modern: 0 });
+  #listeners: ListenerSource = { listeners: () => ({ legacy: 0, modern: 0 }), resourceUpdates: () => ({ legacy: 0, modern: 0 }) };
   #sweep: NodeJS.Timeout | null = null;
   #evaluating: Promise<void> = Promise.resolve();
 
@@ -59,7 +68,7 @@ export class Observability {
     this.deadlineMs = options.dropDeadlineMs;
     this.threshold = options.dropAlert;
     this.#sources = new Set(options.sources);
-    this.#knownGroups = options.knownGroups;
+    this.#groups = options.groups;
     this.#logger = options.logger;
     this.streams = new StreamStats(options.logger, (stream, reason) => this.metrics.streamEnded(stream, reason));
     this.alert = new DropAlert({ stats: this.stats, log: options.log, logger: options.logger, threshold: options.dropAlert, windowMs: options.dropWindowMs, now: this.now });
@@ -68,7 +77,7 @@ export class Observability {
     this.metrics = new RelayMetrics({
       streams: () => this.streams.byEra(),
       listeners: () => this.listeners(),
-      groups: () => this.groups(),
+      resourceUpdates: () => byVersion(this.#listeners.resourceUpdates()),
       head: () => this.log.head(),
       oldest: async () => (await this.log.read({ after: null, limit: 1 })).events[0]?.id ?? null,
       retained: () => this.log.retained(),
@@ -120,27 +129,31 @@ export class Observability {
   }
 
   /** Where resource-update listeners are counted (the MCP endpoint, built after this). */
-  watchListeners(count: () => Record<StreamEra, number>): void {
-    this.#listeners = count;
+  watchListeners(source: ListenerSource): void {
+    this.#listeners = source;
   }
 
   /** Resource-update listeners keyed by protocol version. */
   listeners(): Record<string, number> {
-    const count = this.#listeners();
-    return { [ERA_VERSIONS.legacy]: count.legacy, [ERA_VERSIONS.modern]: count.modern };
+    return byVersion(this.#listeners.listeners());
   }
 
   reactionTotals(): RunTotals[] {
     return this.#reactions?.recorder.totals() ?? [];
   }
 
-  /** Pending, leased and dead-lettered per known group (read from the log on demand). */
-  async groups(): Promise<Record<string, GroupCounts>> {
-    const names = [...this.#knownGroups].sort().slice(0, MAX_REPORTED_GROUPS);
-    if (this.#reactions) names.push(this.#reactions.group);
+  /** Pending, leased and dead-lettered per known group the viewer may see (read from the log on demand). */
+  async groups(visible: GroupVisibility): Promise<Record<string, GroupCounts>> {
+    const names = [...this.#groups.names()].filter(visible).sort().slice(0, MAX_REPORTED_GROUPS);
+    if (this.#reactions && visible(this.#reactions.group)) names.push(this.#reactions.group);
     const out: Record<string, GroupCounts> = {};
     for (const name of names) out[name] = await this.log.pending(name);
     return out;
+  }
+
+  /** `/metrics` for a viewer: the relay's metrics and the groups it may see. */
+  async metricsText(visible: GroupVisibility): Promise<string> {
+    return this.metrics.render(await this.groups(visible));
   }
 
   #sink() {
@@ -165,4 +178,8 @@ export class Observability {
       overflow: () => this.metrics.overflow(),
     };
   }
+}
+
+function byVersion(count: Record<StreamEra, number>): Record<string, number> {
+  return { [ERA_VERSIONS.legacy]: count.legacy, [ERA_VERSIONS.modern]: count.modern };
 }

@@ -1,7 +1,7 @@
 import { parseDuration } from '../config.js';
 import type { GroupCounts } from '../log/event-log.js';
 import type { LatencyBins } from './latency-bins.js';
-import type { Observability } from './observability.js';
+import type { GroupVisibility, Observability } from './observability.js';
 import { type HandlerCounts, type Offender, type SeriesPoint, type SourceCounts, WindowedStats } from './windowed-stats.js';
 
 export interface LatencyReport {
@@ -56,7 +56,8 @@ function successRate(counts: HandlerCounts): number | null {
   return ran === 0 ? null : counts.succeeded / ran;
 }
 
-export async function statusReport(observability: Observability, windowMs: number): Promise<StatusReport> {
+/** The report as `visible` lets its viewer see it: consumer groups are a tenant's own, the rest describes the relay. */
+export async function statusReport(observability: Observability, windowMs: number, visible: GroupVisibility): Promise<StatusReport> {
   const now = observability.now();
   const summary = observability.stats.summary(windowMs, now);
   const alert = observability.alert.current;
@@ -94,7 +95,7 @@ export async function statusReport(observability: Observability, windowMs: numbe
     alert,
     latencyMs: { delivery: latency(summary.latency.delivery), processing: latency(summary.latency.processing), ack: latency(summary.latency.ack) },
     reactions: { successRate: successRate(total), byHandler },
-    groups: await observability.groups(),
+    groups: await observability.groups(visible),
     streams: observability.streams.byEra(),
     listeners: observability.listeners(),
     series: { bucketS: summary.bucketS, points: summary.points },

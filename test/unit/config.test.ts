@@ -40,6 +40,7 @@ describe('configuration', () => {
     [{ RELAY_API_KEYS: 'k_0123456789abcdef:Alice!' }, [], /^RELAY_API_KEYS: principal "Alice!" must be/],
     [{ RELAY_API_KEYS: 'k_0123456789abcdef:a,k_0123456789abcdef:b' }, [], /listed twice/],
     [{ RELAY_HEARTBEAT: '45s' }, [], /^RELAY_HEARTBEAT: must be between 100ms and 30s/],
+    [{ RELAY_SESSION_IDLE: '30d' }, [], /^RELAY_SESSION_IDLE: must be between 1s and 7d/],
     [{ RELAY_DROP_DEADLINE_S: '0' }, [], /^RELAY_DROP_DEADLINE_S="0"/],
     [{ RELAY_DROP_WINDOW_S: '5' }, [], /^RELAY_DROP_WINDOW_S="5"/],
     [{ RELAY_DROP_ALERT: '2' }, [], /^RELAY_DROP_ALERT="2"/],
