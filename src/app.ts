@@ -5,6 +5,8 @@ import { ZodError } from 'zod';
 import type { RelayConfig } from './config.js';
 import { ConfigError, isLoopbackHost, secretVariable } from './config.js';
 import { Budget } from './http/budget.js';
+import { ErrorAnswers, methodNotAllowed, notFound } from './http/errors.js';
+import { jsonRpcBody } from './http/json-body.js';
 import { providerKinds } from './ingest/provider.js';
 import { WebhookReceiver } from './ingest/receiver.js';
 import { createWebhookHandler, webhookSource } from './ingest/webhook-route.js';
@@ -17,7 +19,7 @@ import type { RelayContext } from './mcp/relay-context.js';
 import { startResourceUpdates } from './mcp/resource-updates.js';
 import type { EventLog } from './log/event-log.js';
 import type { Logger } from './observe/logger.js';
-import { metricsRoute, readyRoute, statusRoute } from './observe/http-routes.js';
+import { healthRoute, metricsRoute, readyRoute, statusRoute } from './observe/http-routes.js';
 import { Observability } from './observe/observability.js';
 import { MemoryEventLog } from './log/memory.js';
 import { RedisEventLog } from './log/redis.js';
@@ -110,6 +112,7 @@ export interface HttpParts {
 export function createHttpApp(log: EventLog, memory: CustomerMemory, config: RelayConfig, logger: Logger): HttpParts {
   const app = express();
   app.disable('x-powered-by');
+  const errors = new ErrorAnswers(logger);
   const receivers = buildReceivers(config);
   const principals = config.apiKeys.size > 0 ? [...config.apiKeys.values()] : [OPEN_PRINCIPAL];
   const groups = new GroupRegistry({ log, perPrincipal: config.limits.groupsPerPrincipal, principals });
@@ -149,10 +152,10 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
     '/mcp',
     originCheck({ loopbackOnly: isLoopbackHost(config.host), allowedOrigins: config.allowedOrigins }),
     bearerAuth(config.apiKeys),
-    express.json({ limit: '4mb', type: () => true }),
+    jsonRpcBody,
     mcp.handler,
   );
-  app.use('/mcp', jsonParseError);
+  app.use('/mcp', errors.jsonRpcBody);
   // Where handoff.requested links point a person: the same context agents read over MCP.
   app.get(
     '/customers/:customerId/context',
@@ -162,9 +165,7 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
       res.json(await memory.get(String(req.params.customerId)));
     },
   );
-  app.get('/healthz', async (_req, res) => {
-    res.json({ status: 'ok', store: log.kind, head: await log.head() });
-  });
+  app.get('/healthz', healthRoute(log));
   app.get('/readyz', readyRoute(log));
   const operatorAccess = [originCheck({ loopbackOnly: isLoopbackHost(config.host), allowedOrigins: config.allowedOrigins }), bearerAuth(config.apiKeys)];
   const viewer = groupScope(config.apiKeys, config.adminPrincipals);
@@ -179,19 +180,18 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
   });
   app.get('/feed', ...operatorAccess, feed.handler);
   app.use('/dashboard', dashboardRouter());
+  // The paths above, asked with a method they do not answer; then any other path; then every error.
+  app.all(['/healthz', '/readyz', '/metrics', '/status', '/feed', '/customers/:customerId/context'], methodNotAllowed('GET, HEAD'));
+  app.all('/webhooks/:source', methodNotAllowed('POST'));
+  app.use(notFound);
+  app.use(errors.handler);
   const listener: RequestListener = (req, res) => {
     const source = webhookSource(req);
     if (source === undefined) app(req, res);
-    else void ingest(req, res, source);
+    else ingest(req, res, source).catch((error: unknown) => errors.answer(error, req, res));
   };
   return { listener, app, mcp, feed, context, observability };
 }
-
-/** A body that is not JSON gets JSON-RPC's parse error, not express's HTML page. */
-const jsonParseError: express.ErrorRequestHandler = (error: { type?: string; status?: number }, _req, res, next) => {
-  if (error.type !== 'entity.parse.failed' && error.type !== 'entity.too.large') return next(error);
-  res.status(error.status ?? 400).json({ jsonrpc: '2.0', id: null, error: { code: -32700, message: error.type === 'entity.too.large' ? 'request too large' : 'Parse error' } });
-};
 
 /** Builds the backends, wires the parts, binds the HTTP server and starts retention. */
 export async function startRelay(config: RelayConfig, logger: Logger): Promise<Relay> {

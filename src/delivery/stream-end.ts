@@ -1,4 +1,4 @@
-import { LogError } from '../log/log-error.js';
+import { isStoreFailure } from '../http/errors.js';
 
 /**
  * Why a stream to a reader (an `events/stream` response, a `/feed`) ended: one of these in
@@ -33,7 +33,5 @@ export interface StreamEnd {
 
 /** A failed read of the log is the store's fault; any other failure is ours. */
 export function failureEnd(error: Error): StreamEnd {
-  const fromStore =
-    (error instanceof LogError && (error.code === 'store_unavailable' || error.code === 'closed')) || error.name === 'SqliteError';
-  return { reason: fromStore ? 'store_error' : 'internal_error', error };
+  return { reason: isStoreFailure(error) ? 'store_error' : 'internal_error', error };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DEFAULT_MAX_JSON_DEPTH, parseJsonBody } from './json.js';
+import { DEFAULT_MAX_JSON_DEPTH } from '../http/json-depth.js';
+import { parseJsonBody } from './json.js';
 import { providerKinds, type Normalized, type WebhookProvider, type WebhookRequest } from './provider.js';
 import { webhookProviders } from './providers/index.js';
 import { reject } from './rejection.js';

@@ -3,6 +3,7 @@ import type { Event } from '../events/event.js';
 import type { EventLog } from '../log/event-log.js';
 import { LogError } from '../log/log-error.js';
 import type { Logger } from '../observe/logger.js';
+import { RepeatedFailures } from '../observe/repeated-failures.js';
 import { requestIdOf } from '../observe/request-id.js';
 import { readBody } from './read-body.js';
 import type { WebhookReceiver } from './receiver.js';
@@ -46,8 +47,10 @@ function flatHeaders(headers: IncomingHttpHeaders): Record<string, string | unde
  * bodies carry a reason code and a sentence; never a secret, a header value or the payload.
  */
 export function createWebhookHandler(options: WebhookRouteOptions): (req: IncomingMessage, res: ServerResponse, source: string) => Promise<void> {
+  // A store outage fails every provider retry alike: its error is logged once per interval.
+  const commitFailures = new RepeatedFailures(options.logger);
   return async (req, res, source) => {
-    const outcome = await handle(source, req, options);
+    const outcome = await handle(source, req, options, commitFailures);
     const body = JSON.stringify(outcome.body);
     const requestId = requestIdOf(req.headers['x-request-id']);
     const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId };
@@ -71,7 +74,7 @@ export function webhookSource(req: IncomingMessage): string | undefined {
   return WEBHOOK_PATH.exec(req.url ?? '')?.[1];
 }
 
-async function handle(source: string, req: IncomingMessage, options: WebhookRouteOptions): Promise<Outcome> {
+async function handle(source: string, req: IncomingMessage, options: WebhookRouteOptions, commitFailures: RepeatedFailures): Promise<Outcome> {
   const receiver = options.receivers.get(source);
   if (!receiver) return refusal(404, 'unknown_source', options.howToConfigure(source));
   if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) {
@@ -90,7 +93,7 @@ async function handle(source: string, req: IncomingMessage, options: WebhookRout
     return { status: 200, body: { received: true, id, duplicate }, event };
   } catch (error) {
     if (error instanceof LogError && error.code === 'invalid_event') return refusal(400, 'invalid_event', 'the delivery does not make a valid event');
-    options.logger.error({ err: error, source }, 'webhook commit failed');
+    commitFailures.log('error', { err: error, source }, 'webhook commit failed');
     return refusal(503, 'commit_failed', 'the event could not be stored; retry later');
   }
 }

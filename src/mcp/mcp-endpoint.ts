@@ -154,7 +154,12 @@ function honourOwnGroupsOnly(params: unknown, principal: string): string[] {
   const filter = (params as { notifications?: { resourceSubscriptions?: unknown } } | undefined)?.notifications;
   if (!filter || !Array.isArray(filter.resourceSubscriptions)) return [];
   const honoured = filter.resourceSubscriptions.filter((uri: unknown) => {
-    const group = typeof uri === 'string' ? groupOfUri(uri) : undefined;
+    let group: string | undefined;
+    try {
+      group = typeof uri === 'string' ? groupOfUri(uri) : undefined;
+    } catch {
+      return false; // malformed percent-encoding: not a URI anything is published under
+    }
     return group === undefined || ownsGroup(principal, group);
   });
   filter.resourceSubscriptions = honoured;

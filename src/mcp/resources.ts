@@ -1,6 +1,7 @@
 import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
 import { ownedGroup } from './access.js';
 import type { RelayContext } from './relay-context.js';
+import { invalidParams } from './wire-errors.js';
 
 const GROUP_URI = /^events:\/\/([^/?#]+(?:\/[^?#]+)?)$/;
 
@@ -8,10 +9,19 @@ export function groupUri(group: string): string {
   return `events://${group}`;
 }
 
-/** The group an `events://` URI names, or undefined for any other URI. */
+/** The group an `events://` URI names, or undefined for any other URI; -32602 for malformed percent-encoding. */
 export function groupOfUri(uri: string): string | undefined {
   const match = GROUP_URI.exec(uri);
-  return match ? decodeURIComponent(match[1]!) : undefined;
+  return match ? decodeUriPart(match[1]!) : undefined;
+}
+
+/** A percent-encoded part of a resource URI, decoded; malformed escapes are the client's error (-32602). */
+function decodeUriPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw invalidParams('the resource URI has malformed percent-encoding');
+  }
 }
 
 /**
@@ -32,7 +42,7 @@ export function registerResources(server: McpServer, principal: string, context:
       mimeType: 'application/json',
     },
     async (uri, variables) => {
-      const group = ownedGroup(principal, decodeURIComponent(String(variables.group)));
+      const group = ownedGroup(principal, decodeUriPart(String(variables.group)));
       const [counts, next] = await Promise.all([context.log.pending(group), context.log.peek(group, { limit: 10 })]);
       const body = { group, ...counts, next };
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(body) }] };
@@ -55,7 +65,7 @@ export function registerCustomerResources(server: McpServer, context: RelayConte
       mimeType: 'application/json',
     },
     async (uri, variables) => {
-      const customerContext = await context.memory.get(decodeURIComponent(String(variables.customerId)));
+      const customerContext = await context.memory.get(decodeUriPart(String(variables.customerId)));
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(customerContext) }] };
     },
   );

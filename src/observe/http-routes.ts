@@ -1,4 +1,5 @@
 import type express from 'express';
+import { isStoreFailure } from '../http/errors.js';
 import type { EventLog } from '../log/event-log.js';
 import type { GroupVisibility, Observability } from './observability.js';
 import { parseSince, statusReport } from './status-report.js';
@@ -28,6 +29,21 @@ export function statusRoute(observability: Observability, scope: ViewerScope): e
   };
 }
 
+/** `GET /healthz`: the store and its head; 503 with the reason when the store cannot be read. */
+export function healthRoute(log: EventLog): express.RequestHandler {
+  return async (_req, res) => {
+    let head: string | null;
+    try {
+      head = await log.head();
+    } catch (error) {
+      if (!isStoreFailure(error)) throw error;
+      unavailable(res, 'store_unavailable');
+      return;
+    }
+    res.json({ status: 'ok', store: log.kind, head });
+  };
+}
+
 /** `GET /readyz`: 200 when the store answers within a timeout, else 503 with the reason. */
 export function readyRoute(log: EventLog): express.RequestHandler {
   return async (_req, res) => {
@@ -39,10 +55,14 @@ export function readyRoute(log: EventLog): express.RequestHandler {
       const head = await Promise.race([log.head(), timeout]);
       res.json({ status: 'ready', store: log.kind, head });
     } catch (error) {
-      const reason = (error as Error).message === 'timeout' ? 'store_timeout' : 'store_unavailable';
-      res.status(503).json({ status: 'unavailable', error: reason, message: reason === 'store_timeout' ? `the store did not answer within ${READY_TIMEOUT_MS} ms` : 'the store cannot be read' });
+      unavailable(res, (error as Error).message === 'timeout' ? 'store_timeout' : 'store_unavailable');
     } finally {
       clearTimeout(timer);
     }
   };
+}
+
+function unavailable(res: express.Response, reason: 'store_timeout' | 'store_unavailable'): void {
+  const message = reason === 'store_timeout' ? `the store did not answer within ${READY_TIMEOUT_MS} ms` : 'the store cannot be read';
+  res.status(503).json({ status: 'unavailable', error: reason, message });
 }

@@ -1,0 +1,21 @@
+import express from 'express';
+import { DEFAULT_MAX_JSON_DEPTH, JSON_TOO_DEEP, exceedsJsonDepth } from './json-depth.js';
+
+/** A refusal the body parser passes on as it is (`status` and `type` are what it reads). */
+class JsonTooDeep extends Error {
+  readonly status = 400;
+  readonly type = JSON_TOO_DEEP;
+}
+
+/**
+ * `/mcp` bodies: parsed as JSON whatever the content type, at most 4 MB, and nested at most
+ * {@link DEFAULT_MAX_JSON_DEPTH} deep — checked on the raw bytes before `JSON.parse`, so nothing
+ * deep reaches the recursive code of either era's request handling.
+ */
+export const jsonRpcBody: express.RequestHandler = express.json({
+  limit: '4mb',
+  type: () => true,
+  verify: (_req, _res, raw) => {
+    if (exceedsJsonDepth(raw, DEFAULT_MAX_JSON_DEPTH)) throw new JsonTooDeep(`the message nests deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`);
+  },
+});

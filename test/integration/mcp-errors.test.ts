@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Relay } from '../../src/app.js';
+import {
+  type Agent,
+  connectLegacyAgent,
+  connectModernAgent,
+  keys,
+  LEGACY_VERSION,
+  MODERN_VERSION,
+  type RawSession,
+  rawLegacySession,
+  readRpc,
+  startMcpRelay,
+} from '../support/mcp-clients.js';
+
+const MALFORMED = ['events://%E0%A4%A', 'customer://%E0%A4%A/context'];
+
+/** `[[…]]` nested `depth` deep. */
+const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+
+/** A 2026-07-28 `server/discover` whose params carry `x`, given as JSON text: the message is 2 + depth(x) deep. */
+function modernRequestWith(relay: Relay, xJson: string): Promise<Response> {
+  const meta = JSON.stringify({
+    'io.modelcontextprotocol/protocolVersion': MODERN_VERSION,
+    'io.modelcontextprotocol/clientInfo': { name: 'relay-integration-test', version: '1.0.0' },
+    'io.modelcontextprotocol/clientCapabilities': {},
+  });
+  return fetch(`${relay.url}/mcp`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${keys.alice}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': MODERN_VERSION,
+      'mcp-method': 'server/discover',
+    },
+    body: `{"jsonrpc":"2.0","id":7,"method":"server/discover","params":{"x":${xJson},"_meta":${meta}}}`,
+  });
+}
+
+/** A 2025-11-25 `ping` in `session` whose params carry `x`, given as JSON text: the message is 2 + depth(x) deep. */
+function legacyRequestWith(relay: Relay, session: RawSession, xJson: string): Promise<Response> {
+  return fetch(`${relay.url}/mcp`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${keys.alice}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-session-id': session.id,
+      'mcp-protocol-version': LEGACY_VERSION,
+    },
+    body: `{"jsonrpc":"2.0","id":7,"method":"ping","params":{"x":${xJson}}}`,
+  });
+}
+
+async function expectTooDeep(res: Response): Promise<void> {
+  expect(res.status).toBe(400);
+  expect(await res.json()).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32600, message: expect.stringContaining('deeper than 64') } });
+}
+
+describe('MCP errors', () => {
+  let relay: Relay;
+  let legacy: Agent<Awaited<ReturnType<typeof connectLegacyAgent>>['client']>;
+  let modern: Agent<Awaited<ReturnType<typeof connectModernAgent>>['client']>;
+  let session: RawSession;
+  beforeAll(async () => {
+    relay = await startMcpRelay();
+    legacy = await connectLegacyAgent(relay);
+    modern = await connectModernAgent(relay);
+    session = await rawLegacySession(relay);
+  });
+  afterAll(async () => {
+    await legacy.close();
+    await modern.close();
+    await relay.close();
+  });
+
+  it('answers resources/read of a URI with malformed percent-encoding with -32602 in both eras', async () => {
+    for (const uri of MALFORMED) {
+      await expect(legacy.client.readResource({ uri })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('percent-encoding') });
+      await expect(modern.client.readResource({ uri })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('percent-encoding') });
+    }
+  });
+
+  it('answers resources/subscribe of such a URI with -32602, and honours no such URI in subscriptions/listen', async () => {
+    await expect(legacy.client.subscribeResource({ uri: 'events://%E0%A4%A' })).rejects.toMatchObject({ code: -32602 });
+    const listen = await modern.client.listen({ resourceSubscriptions: ['events://%E0%A4%A', 'events://alice'] } as never);
+    expect(listen.honoredFilter).toMatchObject({ resourceSubscriptions: ['events://alice'] });
+    await listen.close();
+  });
+
+  it('refuses a request nested 5,000 deep with 400 and -32600 in both eras, and still answers both', async () => {
+    await expectTooDeep(await modernRequestWith(relay, nested(5000)));
+    await expectTooDeep(await legacyRequestWith(relay, session, nested(5000)));
+    expect((await readRpc(await modernRequestWith(relay, '1'))).result).toBeDefined();
+    expect(await legacy.client.ping()).toEqual({});
+  });
+
+  it('answers a body that is not JSON with 400 and -32700, and one over 4 MB with 413 and -32700', async () => {
+    const post = (body: string) => fetch(`${relay.url}/mcp`, { method: 'POST', headers: { authorization: `Bearer ${keys.alice}`, 'content-type': 'application/json' }, body });
+    const garbled = await post('{"jsonrpc":"2.0",');
+    expect(garbled.status).toBe(400);
+    expect(await garbled.json()).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } });
+    const large = await post(`{"pad":"${'a'.repeat(4 * 1024 * 1024)}"}`);
+    expect(large.status).toBe(413);
+    expect(await large.json()).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'request too large' } });
+  });
+
+  it('accepts a message exactly 64 deep and refuses 65, in both eras', async () => {
+    expect((await readRpc(await modernRequestWith(relay, nested(62)))).result).toBeDefined();
+    await expectTooDeep(await modernRequestWith(relay, nested(63)));
+    expect((await readRpc(await legacyRequestWith(relay, session, nested(62)))).result).toEqual({});
+    await expectTooDeep(await legacyRequestWith(relay, session, nested(63)));
+  });
+});
