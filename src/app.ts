@@ -210,7 +210,7 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
   }
   const stopResourceUpdates = await startResourceUpdates(parts.context, parts.mcp, logger);
 
-  const server = await listen(parts.listener, config.host, config.port).catch(async (error: unknown) => {
+  const server = await listen(parts.listener, config).catch(async (error: unknown) => {
     await memory.close();
     await log.close();
     throw error;
@@ -255,11 +255,26 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
   };
 }
 
-function listen(listener: RequestListener, host: string, port: number): Promise<Server> {
+/**
+ * Binds the server with the `config.http` timeouts: a client that sends its headers, or its
+ * whole request, too slowly gets 408 and a closed socket, and an idle keep-alive connection
+ * is closed. They bound receiving a request only; a response (an SSE stream) may last.
+ */
+function listen(listener: RequestListener, config: RelayConfig): Promise<Server> {
+  const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.http;
   return new Promise((resolve, reject) => {
-    const server = createServer(listener);
+    const server = createServer(
+      {
+        headersTimeout: headersTimeoutMs,
+        requestTimeout: requestTimeoutMs,
+        keepAliveTimeout: keepAliveTimeoutMs,
+        // How often node checks the two request timeouts (its default, 30 s, would let them overrun).
+        connectionsCheckingInterval: Math.min(1000, headersTimeoutMs),
+      },
+      listener,
+    );
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen(config.port, config.host, () => {
       server.off('error', reject);
       resolve(server);
     });

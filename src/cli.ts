@@ -31,6 +31,9 @@ Every option also reads from the environment (HOST, PORT, RELAY_STORE, …); see
 async function serve(argv: string[]): Promise<void> {
   const config = loadConfig(process.env, argv);
   const logger = createLogger(config.logLevel);
+  // The log goes to stdout (and stops when its reader is gone); stderr only gets node's own
+  // warnings, and a reader that went away must not turn one into a crash.
+  process.stderr.on('error', () => undefined);
   // Loaded on demand so commands that only talk to a relay start quickly.
   const { startRelay } = await import('./app.js');
   const relay = await startRelay(config, logger);
@@ -39,9 +42,18 @@ async function serve(argv: string[]): Promise<void> {
   if (sources.length === 0) logger.warn('no webhook source is configured: set STRIPE_WEBHOOK_SECRET, … (see README)');
   let closing = false;
   const shutdown = (signal: string) => {
-    if (closing) return;
+    if (closing) {
+      logger.warn({ signal }, 'second signal: exiting without finishing the shutdown');
+      process.exit(1);
+    }
     closing = true;
-    logger.info({ signal }, 'shutting down');
+    const graceMs = config.shutdownGraceMs;
+    logger.info({ signal, graceMs }, 'shutting down');
+    // Whatever is still open by then (a handler that never returns, a peer that never answers) is abandoned.
+    setTimeout(() => {
+      logger.error({ graceMs }, 'shutdown did not finish within RELAY_SHUTDOWN_GRACE: exiting');
+      process.exit(1);
+    }, graceMs);
     relay.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -14,5 +14,27 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
     level,
     redact: { paths: ['secret', 'secrets', 'authorization', 'headers.authorization', 'body', 'raw'], censor: '[redacted]' },
   };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? stdoutLines());
+}
+
+let stdout: pino.DestinationStream | undefined;
+
+/**
+ * Lines to `process.stdout`, which never blocks or spins: node writes a pipe without blocking
+ * (queuing what its reader has not taken yet, dropped at exit), and once stdout fails — EPIPE
+ * when the reader is gone — nothing more is written. pino's own destination would flush
+ * synchronously at exit, and retries a broken pipe there forever. One for the process.
+ */
+function stdoutLines(): pino.DestinationStream {
+  if (stdout) return stdout;
+  let open = true;
+  process.stdout.on('error', () => {
+    open = false;
+  });
+  stdout = {
+    write(line: string) {
+      if (open) process.stdout.write(line);
+    },
+  };
+  return stdout;
 }
