@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
@@ -147,9 +148,15 @@ describe.skipIf(skipRedis)('HTTP errors when the store fails (a relay on Redis)'
 });
 
 describe('HTTP errors of the served relay', () => {
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+  });
+
   it('writes only JSON lines to stdout and nothing to stderr, whatever a client sends', async () => {
     // Express prints errors to stderr outside production and test: run as a developer would.
     const child = runCli(['serve', '--port', '0'], { RELAY_STORE: 'memory', NODE_ENV: 'development' });
+    children.push(child);
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const stdout: string[] = [];
