@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { Pinning } from './proc-stats.js';
 import type { ScaleSettings } from './scale.js';
+import { type CommitRow, IN_FLIGHT, PRINCIPALS } from './scale-commit.js';
 import type { FanoutRow } from './scale-fanout.js';
 import type { MemoryRow } from './scale-memory.js';
 import type { ReplayRow } from './scale-replay.js';
@@ -17,6 +18,7 @@ export interface ScaleResults {
   memory: MemoryRow[];
   ingest: IngestRow[];
   append: AppendRow[];
+  commit: CommitRow[];
   /** Why the Redis rows are missing, if they are. */
   redisRefusal: string | undefined;
   redisVersion: string | undefined;
@@ -25,11 +27,18 @@ export interface ScaleResults {
 const FANOUT_TARGET = 0.5;
 const REPLAY_TARGET = 50_000;
 const MEMORY_TARGET = 64 * 1024;
+/** Webhook latency with the state held, at most this many times the latency without it. */
+const COMMIT_TARGET = 1.5;
 
 /** The value below which `share` of the sorted samples lie (nearest rank). */
 function percentile(sorted: Float64Array, share: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(share * sorted.length) - 1))]!;
+}
+
+function quantiles(latencies: Float64Array): { p50: number; p99: number } {
+  const sorted = Float64Array.from(latencies).sort();
+  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
 }
 
 function ms(value: number): string {
@@ -60,15 +69,15 @@ function fanoutLines(rows: FanoutRow[], settings: ScaleSettings): Line[] {
   const bare = rows.find((r) => r.kind === 'bare');
   const rate = (r: FanoutRow) => r.delivered / r.seconds;
   return rows.map((r) => {
-    const sorted = Float64Array.from(r.latencies).sort();
+    const { p50, p99 } = quantiles(r.latencies);
     return {
       part: `fan-out, ${formatCount(settings.subscribers)} subscribers`,
       server: r.name,
       count: `${formatCount(r.delivered)} frames`,
       seconds: formatSeconds(r.seconds),
       rate: `${formatCount(rate(r))} frames/s`,
-      p50: ms(percentile(sorted, 0.5)),
-      p99: ms(percentile(sorted, 0.99)),
+      p50: ms(p50),
+      p99: ms(p99),
       cpu: microseconds(r.serverCpuSeconds === undefined ? undefined : r.serverCpuSeconds / r.delivered),
       ratio: r === bare || !bare ? 'baseline' : formatRatio(rate(r) / rate(bare)),
     };
@@ -144,6 +153,25 @@ function appendLines(rows: AppendRow[]): Line[] {
   }));
 }
 
+function commitLines(rows: CommitRow[]): Line[] {
+  const bare = rows.find((r) => r.kind === 'bare');
+  const base = bare ? quantiles(bare.latencies) : undefined;
+  return rows.map((r) => {
+    const { p50, p99 } = quantiles(r.latencies);
+    return {
+      part: 'webhook latency, commit cost',
+      server: r.name,
+      count: `${formatCount(r.webhooks)} webhooks`,
+      seconds: formatSeconds(r.seconds),
+      rate: `${formatCount(r.webhooks / r.seconds)} req/s`,
+      p50: ms(p50),
+      p99: ms(p99),
+      cpu: microseconds(r.serverCpuSeconds === undefined ? undefined : r.serverCpuSeconds / r.webhooks),
+      ratio: r === bare || !base ? 'baseline' : `p50 ${formatRatio(p50 / base.p50)}, p99 ${formatRatio(p99 / base.p99)}`,
+    };
+  });
+}
+
 export function printScaleReport(machine: string[], pinning: Pinning | undefined, settings: ScaleSettings, results: ScaleResults): void {
   console.log('# scale benchmark');
   for (const line of machine) console.log(line);
@@ -153,12 +181,21 @@ export function printScaleReport(machine: string[], pinning: Pinning | undefined
       ? `cores: each server in its own child process pinned to CPU ${pinning.server}; ${settings.loaders} load-generator processes and the driver pinned to CPU ${pinning.client}`
       : `cores: not pinned (${os.availableParallelism() < 2 ? 'one core' : 'no taskset'}); ${settings.loaders} load-generator processes`,
   );
-  console.log(
-    `fan-out: ${settings.warmupEvents} warm-up + ${settings.events} timed events per server in ${settings.rounds} interleaved slices, ` +
-      `at most ${settings.window} events not yet received by every subscriber`,
-  );
+  if (results.fanout.length > 0) {
+    console.log(
+      `fan-out: ${settings.warmupEvents} warm-up + ${settings.events} timed events per server in ${settings.rounds} interleaved slices, ` +
+        `at most ${settings.window} events not yet received by every subscriber`,
+    );
+  }
   console.log('');
-  const lines = [...fanoutLines(results.fanout, settings), ...replayLines(results.replay), ...memoryLines(results.memory), ...ingestLines(results.ingest), ...appendLines(results.append)];
+  const lines = [
+    ...fanoutLines(results.fanout, settings),
+    ...replayLines(results.replay),
+    ...memoryLines(results.memory),
+    ...ingestLines(results.ingest),
+    ...appendLines(results.append),
+    ...commitLines(results.commit),
+  ];
   const columns = [
     { header: 'measurement' },
     { header: 'server' },
@@ -176,13 +213,21 @@ export function printScaleReport(machine: string[], pinning: Pinning | undefined
   console.log('           replay ÷ the bare server writing the same number of frames to one subscriber, paced by its socket;');
   console.log('           idle memory ÷ the bare server holding as many idle streams;');
   console.log('           ingest ÷ bare node:http reading the same signed deliveries (autocannon, 50 connections);');
-  console.log(`           append ÷ bare better-sqlite3, one row per transaction, synchronous = full (the ${PRODUCERS} producers run in the bench process).`);
+  console.log(`           append ÷ bare better-sqlite3, one row per transaction, synchronous = full (the ${PRODUCERS} producers run in the bench process);`);
+  console.log('           webhook latency ÷ the same relay holding no group names or sessions.');
   const bytes = [
     ...results.fanout.map((r) => `${r.name} ${formatCount(r.bytes / r.delivered)} B`),
     ...results.replay.map((r) => `${r.name} (replay) ${formatCount(r.bytes / r.events)} B`),
   ];
-  console.log(`wire bytes per event frame (stream bytes ÷ frames): ${bytes.join(', ')}`);
-  console.log('latency: from the publish answer (the webhook\'s 200) to the frame at the subscriber, on a shared clock.');
+  if (bytes.length > 0) console.log(`wire bytes per event frame (stream bytes ÷ frames): ${bytes.join(', ')}`);
+  if (results.fanout.length > 0) console.log('latency: from the publish answer (the webhook\'s 200) to the frame at the subscriber, on a shared clock.');
+  if (results.commit.length > 0) {
+    const rss = results.commit.map((r) => `${r.name} ${r.rssBytes === undefined ? '–' : `${formatCount(r.rssBytes / 2 ** 20)} MB`}`).join(', ');
+    console.log(
+      `commit cost: ${IN_FLIGHT} signed Stripe webhooks in flight, request to answer; the state spread over ${PRINCIPALS} principals within the default bounds, ` +
+        `a tenth of the sessions subscribed to events://<principal>, none with a stream open. RSS after: ${rss}.`,
+    );
+  }
   console.log('');
   printTargets(results);
 }
@@ -199,7 +244,7 @@ function printTargets(results: ScaleResults): void {
     const ratio = relay.delivered / relay.seconds / (bare.delivered / bare.seconds);
     console.log(`fan-out: relay ≥ 50 % of bare broadcast rate: ${yes(ratio >= FANOUT_TARGET)} (${formatRatio(ratio)})`);
   }
-  for (const name of ['relay (sqlite full)', 'relay (redis)']) {
+  for (const name of results.replay.length > 0 ? ['relay (sqlite full)', 'relay (redis)'] : []) {
     const row = results.replay.find((r) => r.name === name);
     const rate = row ? row.events / row.seconds : undefined;
     console.log(`replay: ${name} ≥ ${formatCount(REPLAY_TARGET)} events/s: ${rate === undefined ? 'not measured' : `${yes(rate >= REPLAY_TARGET)} (${formatCount(rate)} events/s)`}`);
@@ -207,6 +252,13 @@ function printTargets(results: ScaleResults): void {
   for (const row of results.memory.filter((r) => r.kind === 'relay')) {
     const per = (row.after - row.before) / row.subscribers;
     console.log(`memory: relay < 64 KB per idle subscriber at ${formatCount(row.subscribers)}: ${yes(per < MEMORY_TARGET)} (${kib(per)})`);
+  }
+  const commitBare = results.commit.find((r) => r.kind === 'bare');
+  const commitState = results.commit.find((r) => r.kind === 'state');
+  if (commitBare && commitState) {
+    const [base, held] = [quantiles(commitBare.latencies), quantiles(commitState.latencies)];
+    const [p50, p99] = [held.p50 / base.p50, held.p99 / base.p99];
+    console.log(`commit: webhook p50 and p99 with the state held ≤ ${COMMIT_TARGET}× without: ${yes(p50 <= COMMIT_TARGET && p99 <= COMMIT_TARGET)} (p50 ${formatRatio(p50)}, p99 ${formatRatio(p99)})`);
   }
   if (problems.length > 0) throw new Error(`scale benchmark checks failed:\n${problems.join('\n')}`);
 }

@@ -8,6 +8,7 @@ import { buildRelay, startNodeFlags } from './ingest-runner.js';
 import { describeMachine } from './machine.js';
 import { pinLoadGenerator, type Pinning } from './proc-stats.js';
 import { killRedisServers, type RedisProcess, redisServerVersion, startRedis } from './redis-process.js';
+import { type CommitRow, commitApiKeys, createState, measureCommits, PRINCIPALS } from './scale-commit.js';
 import { captureHeads, framePublisher, type FanoutServer, measureFanout, webhookPublisher } from './scale-fanout.js';
 import { LoadGenerators } from './scale-loaders.js';
 import { measureIdleMemory, type MemoryRow } from './scale-memory.js';
@@ -39,8 +40,12 @@ export interface ScaleSettings {
   /** Timed seconds per server (ingest) and per store (append). */
   ingestSeconds: number;
   appendSeconds: number;
+  /** Commit cost: group names and idle sessions on the relay with state, and the timed webhooks per relay. */
+  commitGroups: number;
+  commitSessions: number;
+  commitWebhooks: number;
   /** Runs only this part (the others report no rows). */
-  only: 'replay' | undefined;
+  only: 'replay' | 'commit' | undefined;
 }
 
 const FULL: Omit<ScaleSettings, 'subscribers'> = {
@@ -54,9 +59,28 @@ const FULL: Omit<ScaleSettings, 'subscribers'> = {
   loaders: 2,
   ingestSeconds: 4,
   appendSeconds: 3,
+  commitGroups: 20_000,
+  commitSessions: 2000,
+  commitWebhooks: 3000,
   only: undefined,
 };
-const QUICK: Omit<ScaleSettings, 'subscribers'> = { ...FULL, events: 150, warmupEvents: 50, rounds: 2, replayEvents: 20_000, replayPasses: 1, idle: [1000], ingestSeconds: 2, appendSeconds: 1.5 };
+const QUICK: Omit<ScaleSettings, 'subscribers'> = {
+  ...FULL,
+  events: 150,
+  warmupEvents: 50,
+  rounds: 2,
+  replayEvents: 20_000,
+  replayPasses: 1,
+  idle: [1000],
+  ingestSeconds: 2,
+  appendSeconds: 1.5,
+  commitGroups: 2000,
+  commitSessions: 200,
+  commitWebhooks: 600,
+};
+/** The relay's default bounds per principal, which the commit part stays within. */
+const GROUPS_PER_PRINCIPAL = 256;
+const SESSIONS_PER_PRINCIPAL = 64;
 /**
  * The memory relay's backlog: it can only be filled over HTTP, a webhook at a time, which
  * for 100,000 would take minutes; replay costs about the same per event at any length.
@@ -102,7 +126,17 @@ export async function run(args: string[]): Promise<void> {
     const redisRefusal = redisVersion === undefined ? 'no redis-server on PATH' : storeRefusal('redis://127.0.0.1:6379');
     if (redisRefusal === undefined) redis = await startRedis(dir, pinning?.server);
     loaders = new LoadGenerators(settings.loaders);
-    const pool = new DeliveryPool(Math.max(settings.warmupEvents + settings.events, MEMORY_REPLAY_EVENTS, INGEST_POOL_RATE * (settings.ingestSeconds + 1)));
+    const all = settings.only === undefined;
+    const replays = all || settings.only === 'replay';
+    const commits = all || settings.only === 'commit';
+    const pool = new DeliveryPool(
+      Math.max(
+        settings.warmupEvents + settings.events,
+        replays ? MEMORY_REPLAY_EVENTS : 0,
+        all ? INGEST_POOL_RATE * (settings.ingestSeconds + 1) : 0,
+        commits ? settings.warmupEvents + settings.commitWebhooks : 0,
+      ),
+    );
     console.error(`building ${formatCount(pool.size)} distinct deliveries…`);
     await pool.build();
     await pool.sign(Date.now());
@@ -113,13 +147,13 @@ export async function run(args: string[]): Promise<void> {
       ...(redis ? [{ name: 'redis', store: `${redis.url}/${db}` }] : []),
     ];
     const context: Context = { dir, pinning, loaders, pool, settings };
-    const all = settings.only === undefined;
     const fanout = all ? await fanoutPart(context) : [];
-    const replay = await replayPart(context, durable('replay', 0));
+    const replay = replays ? await replayPart(context, durable('replay', 0)) : [];
     const memory = all ? await memoryPart(context) : [];
     const ingest = all ? await measureStoreIngest(durable('ingest', 1), pool, settings.ingestSeconds, pinning?.server) : [];
     const append = all ? await measureStoreAppends(durable('append', 2), dir, settings.appendSeconds, settings.rounds) : [];
-    results = { fanout, replay, memory, ingest, append, redisRefusal, redisVersion };
+    const commit = commits ? await commitPart(context) : [];
+    results = { fanout, replay, memory, ingest, append, commit, redisRefusal, redisVersion };
   } finally {
     loaders?.stop();
     await redis?.stop();
@@ -140,6 +174,9 @@ function parseSettings(args: string[]): ScaleSettings {
       idle: { type: 'string' },
       window: { type: 'string' },
       loaders: { type: 'string' },
+      'commit-groups': { type: 'string' },
+      'commit-sessions': { type: 'string' },
+      'commit-webhooks': { type: 'string' },
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
     },
@@ -154,9 +191,14 @@ function parseSettings(args: string[]): ScaleSettings {
     idle: values.idle === undefined ? base.idle : values.idle.split(',').map(Number),
     window: number(values.window, base.window),
     loaders: number(values.loaders, base.loaders),
-    only: values.only === 'replay' ? 'replay' : undefined,
+    commitGroups: number(values['commit-groups'], base.commitGroups),
+    commitSessions: number(values['commit-sessions'], base.commitSessions),
+    commitWebhooks: number(values['commit-webhooks'], base.commitWebhooks),
+    only: values.only === 'replay' || values.only === 'commit' ? values.only : undefined,
   };
   const positive = (n: number) => Number.isInteger(n) && n > 0;
+  /** Spread evenly over the principals, each within its default bound. */
+  const within = (n: number, perPrincipal: number) => positive(n) && n % PRINCIPALS === 0 && n / PRINCIPALS <= perPrincipal;
   const valid =
     positive(settings.subscribers) &&
     settings.subscribers <= 10_000 &&
@@ -166,11 +208,16 @@ function parseSettings(args: string[]): ScaleSettings {
     positive(settings.loaders) &&
     (values.only === undefined || settings.only !== undefined) &&
     settings.idle.length > 0 &&
-    settings.idle.every((n, i) => positive(n) && n <= 10_000 && (i === 0 || n > settings.idle[i - 1]!));
+    settings.idle.every((n, i) => positive(n) && n <= 10_000 && (i === 0 || n > settings.idle[i - 1]!)) &&
+    within(settings.commitGroups, GROUPS_PER_PRINCIPAL) &&
+    within(settings.commitSessions, SESSIONS_PER_PRINCIPAL) &&
+    positive(settings.commitWebhooks);
   if (!valid) {
     throw new Error(
       'usage: scale [--subscribers <n ≤ 10000>=1000] [--events <fan-out events per server>=600] [--replay-events <n>=100000] ' +
-        '[--idle <ascending counts ≤ 10000>=1000,10000] [--window <events in flight>=8] [--loaders <processes>=2] [--quick] [--only replay]',
+        '[--idle <ascending counts ≤ 10000>=1000,10000] [--window <events in flight>=8] [--loaders <processes>=2] ' +
+        `[--commit-groups <multiple of ${PRINCIPALS} ≤ ${PRINCIPALS * GROUPS_PER_PRINCIPAL}>=20000] [--commit-sessions <multiple of ${PRINCIPALS} ≤ ${PRINCIPALS * SESSIONS_PER_PRINCIPAL}>=2000] [--commit-webhooks <per relay>=3000] ` +
+        '[--quick] [--only replay|commit]',
     );
   }
   return settings;
@@ -195,9 +242,9 @@ function relayEnv(store: string): Record<string, string> {
   };
 }
 
-function startRelay(context: Context, name: string, store: string, gc = false): Promise<ServerProcess> {
+function startRelay(context: Context, name: string, store: string, gc = false, env: Record<string, string> = {}): Promise<ServerProcess> {
   console.error(`${name}: starting`);
-  return startServer({ name, args: nodeArgs(RELAY_SCRIPT(), gc), env: relayEnv(store), cpu: context.pinning?.server });
+  return startServer({ name, args: nodeArgs(RELAY_SCRIPT(), gc), env: { ...relayEnv(store), ...env }, cpu: context.pinning?.server });
 }
 
 function startBare(context: Context, gc = false): Promise<ServerProcess> {
@@ -286,4 +333,31 @@ async function memoryPart(context: Context): Promise<MemoryRow[]> {
     await relay.stop();
   }
   return rows;
+}
+
+/**
+ * Two relays with the same principals: one given the state (group names, idle sessions, a
+ * tenth subscribed), one without; webhook latency on both, interleaved.
+ */
+async function commitPart(context: Context): Promise<CommitRow[]> {
+  const { settings } = context;
+  const keys = { RELAY_API_KEYS: commitApiKeys() };
+  const bareName = 'relay (sqlite full), nothing held';
+  const stateName = `relay (sqlite full), ${formatCount(settings.commitGroups)} groups + ${formatCount(settings.commitSessions)} sessions`;
+  const bare = await startRelay(context, bareName, `sqlite:${join(context.dir, 'commit-bare.db')}`, false, keys);
+  const state = await startRelay(context, stateName, `sqlite:${join(context.dir, 'commit-state.db')}`, false, keys);
+  try {
+    console.error(`commit: creating ${formatCount(settings.commitGroups)} group names and ${formatCount(settings.commitSessions)} sessions over ${PRINCIPALS} principals`);
+    await createState(state.url, { groups: settings.commitGroups, sessions: settings.commitSessions });
+    return await measureCommits(
+      [
+        { name: bareName, kind: 'bare', server: bare },
+        { name: stateName, kind: 'state', server: state },
+      ],
+      context.pool,
+      { groups: settings.commitGroups, sessions: settings.commitSessions, events: settings.commitWebhooks, warmupEvents: settings.warmupEvents, rounds: settings.rounds },
+    );
+  } finally {
+    await Promise.all([bare.stop(), state.stop()]);
+  }
 }

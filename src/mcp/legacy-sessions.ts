@@ -12,6 +12,7 @@ import type { PushStream } from './push-stream.js';
 import type { RelayContext } from './relay-context.js';
 import { createRelayServer } from './server-factory.js';
 import { SessionEventStore } from './session-event-store.js';
+import { invalidSpecParams } from './spec-params.js';
 import type { StreamRegistry } from './stream-registry.js';
 import { openPushStream, parseStreamParams, type PushSettings, sendError, type StreamParams } from './stream-requests.js';
 import { limitReached, missingEventsCapability } from './wire-errors.js';
@@ -137,6 +138,8 @@ export class LegacySessions {
       if (resume) return this.#resume(session, sessionId, resume[1]!, resume[2]!, res);
       if (req.method === 'POST' && isRequest(body, 'events/stream')) return this.#stream(session, sessionId, body, res);
       if (req.method === 'POST' && isCancellation(body)) this.#cancel(session, body.params.requestId);
+      const invalid = invalidSpecParams(body);
+      if (invalid) return sendError(res, 200, invalid.id, invalid.error);
       return session.transport.handleRequest(req, res, body);
     }
     if (req.method === 'POST' && isInitializeRequest(body)) return this.#open(req, res, body, principal);

@@ -11,6 +11,7 @@ import { ListenerIndex } from './listener-index.js';
 import { serveModernStream } from './modern-streams.js';
 import type { RelayContext } from './relay-context.js';
 import { createRelayServer } from './server-factory.js';
+import { invalidSpecParams } from './spec-params.js';
 import { StreamRegistry } from './stream-registry.js';
 import { type PushSettings, sendError } from './stream-requests.js';
 import { limitReached } from './wire-errors.js';
@@ -109,6 +110,8 @@ export function createMcpEndpoint(context: RelayContext, options: McpEndpointOpt
         watchListen(res, honourOwnGroupsOnly(route.message.params, principal));
         res.once('close', slot.release);
       }
+      const invalid = invalidSpecParams(body);
+      if (invalid) return sendError(res, 200, invalid.id, invalid.error);
       return await modernNode(req, res, body);
     } catch (error) {
       options.logger.error({ err: error }, 'mcp endpoint failed');

@@ -60,7 +60,7 @@ export function registerTools(server: McpServer, principal: string, context: Rel
       inputSchema: z.object({
         group: z.string().min(1).max(128).optional().describe('Consumer group; defaults to your principal. Members of one group share the work.'),
         limit: z.number().int().min(1).max(100).default(10).describe('At most this many events.'),
-        types: z.array(z.string().min(1)).max(50).optional().describe('Only these types; globs like "payment.*" allowed.'),
+        types: z.array(z.string().min(1).max(200)).max(50).optional().describe('Only these types; globs like "payment.*" allowed.'),
         leaseMs: z.number().int().min(1000).max(3_600_000).optional().describe('How long the events stay yours before they are offered again.'),
       }),
       outputSchema: z.object({ events: z.array(claimedShape), remaining: z.number().int() }),

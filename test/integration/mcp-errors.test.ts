@@ -7,6 +7,7 @@ import {
   keys,
   LEGACY_VERSION,
   MODERN_VERSION,
+  modernPost,
   type RawSession,
   rawLegacySession,
   readRpc,
@@ -87,6 +88,24 @@ describe('MCP errors', () => {
     const listen = await modern.client.listen({ resourceSubscriptions: ['events://%E0%A4%A', 'events://alice'] } as never);
     expect(listen.honoredFilter).toMatchObject({ resourceSubscriptions: ['events://alice'] });
     await listen.close();
+  });
+
+  it('answers resources/read, subscribe and unsubscribe without a string uri with -32602 in both eras, not an internal error', async () => {
+    for (const method of ['resources/read', 'resources/subscribe', 'resources/unsubscribe']) {
+      for (const params of [{}, { uri: 5 }, { uri: `events://${'a'.repeat(2100)}` }]) {
+        const old = await readRpc(await session.post({ id: 11, method, params }));
+        expect(old.error).toMatchObject({ code: -32602, message: expect.stringContaining(`Invalid params for ${method}`) });
+        if (method !== 'resources/read') continue;
+        const answer = await readRpc(await modernPost(relay, method, params));
+        expect(answer.error).toMatchObject({ code: -32602, message: expect.stringContaining(`Invalid params for ${method}`) });
+      }
+    }
+  });
+
+  it('refuses check_pending_events type patterns over 200 characters with a clear error', async () => {
+    const result = await modern.client.callTool({ name: 'check_pending_events', arguments: { types: ['a'.repeat(201)] } });
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toContain('200');
   });
 
   it('refuses a request nested 5,000 deep with 400 and -32600 in both eras, and still answers both', async () => {
