@@ -19,6 +19,9 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
 
 let stdout: pino.DestinationStream | undefined;
 
+/** Log bytes held for a reader that does not read; past this, lines are dropped and counted. */
+export const MAX_QUEUED_LOG_BYTES = 8 * 1024 * 1024;
+
 /**
  * Lines to `process.stdout`, which never blocks or spins: node writes a pipe without blocking
  * (queuing what its reader has not taken yet, dropped at exit), and once stdout fails — EPIPE
@@ -26,15 +29,33 @@ let stdout: pino.DestinationStream | undefined;
  * synchronously at exit, and retries a broken pipe there forever. One for the process.
  */
 function stdoutLines(): pino.DestinationStream {
-  if (stdout) return stdout;
+  stdout ??= lineSink(process.stdout);
+  return stdout;
+}
+
+/**
+ * Writes lines to `stream` until it fails. A reader that is alive but does not read makes the
+ * queue grow: past `maxQueued` bytes lines are dropped, and the next line that fits is preceded
+ * by one that says how many were lost.
+ */
+export function lineSink(stream: NodeJS.WritableStream & { writableLength: number }, maxQueued = MAX_QUEUED_LOG_BYTES): pino.DestinationStream {
   let open = true;
-  process.stdout.on('error', () => {
+  let dropped = 0;
+  stream.on('error', () => {
     open = false;
   });
-  stdout = {
+  return {
     write(line: string) {
-      if (open) process.stdout.write(line);
+      if (!open) return;
+      if (stream.writableLength + line.length > maxQueued) {
+        dropped++;
+        return;
+      }
+      if (dropped > 0) {
+        stream.write(`${JSON.stringify({ level: 40, time: Date.now(), name: 'mcp-event-relay', msg: 'log lines dropped: stdout is not being read', dropped })}\n`);
+        dropped = 0;
+      }
+      stream.write(line);
     },
   };
-  return stdout;
 }
