@@ -48,23 +48,56 @@ async function guarded<T>(run: () => Promise<T>) {
   }
 }
 
+/*
+ * The tools' definitions, built once: every session registers the same schemas, and building
+ * them per session cost about 90 KB of heap each.
+ */
+const checkPendingEventsTool = {
+  title: 'Check pending events',
+  description:
+    'Call at the start of each turn, and whenever you are told events may be waiting: returns the customer events (failed payments, delayed orders, escalated tickets, …) that arrived since you last acknowledged, oldest first, and leases them to you so no one else in your group handles them. Call ack_event for each one once you have handled it, passing its id and the deliveryCount given here; an event you do not acknowledge before its lease ends comes back (with a higher deliveryCount), possibly to someone else.',
+  inputSchema: z.object({
+    group: z.string().min(1).max(128).optional().describe('Consumer group; defaults to your principal. Members of one group share the work.'),
+    limit: z.number().int().min(1).max(100).default(10).describe('At most this many events.'),
+    types: z.array(z.string().min(1).max(200)).max(50).optional().describe('Only these types; globs like "payment.*" allowed.'),
+    leaseMs: z.number().int().min(1000).max(3_600_000).optional().describe('How long the events stay yours before they are offered again.'),
+  }),
+  outputSchema: z.object({ events: z.array(claimedShape), remaining: z.number().int() }),
+};
+
+const getCustomerContextTool = {
+  title: 'Get customer context',
+  description:
+    'Call when a customer contacts you, or when an event names a customerId: returns what the relay already knows about that customer (payment status with a suggested action, order and shipment status, open escalations), each fact with the event that wrote it.',
+  inputSchema: z.object({ customerId: z.string().min(1).max(256).describe('The customer id as the events carry it, e.g. cus_123.') }),
+  outputSchema: z.object({ customerId: z.string(), facts: z.record(z.string(), z.looseObject({ value: z.unknown(), eventId: z.string(), occurredAt: z.string(), updatedAt: z.string() })) }),
+};
+
+const ackEventTool = {
+  title: 'Acknowledge events',
+  description:
+    'Call after you have handled an event returned by check_pending_events, so it is not delivered again. Pass eventId with the deliveryCount check_pending_events gave you for it, or deliveries: [{ eventId, deliveryCount }] for several (all or none are acknowledged). If your lease ended and the event was handed out again since, the ack is refused with lease_lost: its new holder acknowledges it, so do not act on it again. eventId or eventIds without a deliveryCount acknowledge the event whoever holds it now.',
+  inputSchema: z.object({
+    eventId: eventIdSchema.optional(),
+    deliveryCount: deliveryCountSchema.optional().describe('The deliveryCount check_pending_events gave you with eventId.'),
+    deliveries: z
+      .array(z.object({ eventId: eventIdSchema, deliveryCount: deliveryCountSchema }))
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('Several events, each with the deliveryCount check_pending_events gave you.'),
+    eventIds: z.array(eventIdSchema).min(1).max(100).optional().describe('Several events without their deliveryCount: acknowledged even if someone else holds them now.'),
+    group: z.string().min(1).max(128).optional().describe('The group you claimed the events in; defaults to your principal.'),
+  }),
+  outputSchema: z.object({ acknowledged: z.literal(true), count: z.number().int() }),
+};
+
 /** The polling tools: every client, both eras, no capability needed. */
 export function registerTools(server: McpServer, principal: string, context: RelayContext): void {
   const { log } = context;
   server.registerTool(
     'check_pending_events',
-    {
-      title: 'Check pending events',
-      description:
-        'Call at the start of each turn, and whenever you are told events may be waiting: returns the customer events (failed payments, delayed orders, escalated tickets, …) that arrived since you last acknowledged, oldest first, and leases them to you so no one else in your group handles them. Call ack_event for each one once you have handled it, passing its id and the deliveryCount given here; an event you do not acknowledge before its lease ends comes back (with a higher deliveryCount), possibly to someone else.',
-      inputSchema: z.object({
-        group: z.string().min(1).max(128).optional().describe('Consumer group; defaults to your principal. Members of one group share the work.'),
-        limit: z.number().int().min(1).max(100).default(10).describe('At most this many events.'),
-        types: z.array(z.string().min(1).max(200)).max(50).optional().describe('Only these types; globs like "payment.*" allowed.'),
-        leaseMs: z.number().int().min(1000).max(3_600_000).optional().describe('How long the events stay yours before they are offered again.'),
-      }),
-      outputSchema: z.object({ events: z.array(claimedShape), remaining: z.number().int() }),
-    },
+    checkPendingEventsTool,
     async ({ group, limit, types, leaseMs }) =>
       guarded(async () => {
         const name = await context.groups.use(principal, group);
@@ -77,36 +110,13 @@ export function registerTools(server: McpServer, principal: string, context: Rel
 
   server.registerTool(
     'get_customer_context',
-    {
-      title: 'Get customer context',
-      description:
-        'Call when a customer contacts you, or when an event names a customerId: returns what the relay already knows about that customer (payment status with a suggested action, order and shipment status, open escalations), each fact with the event that wrote it.',
-      inputSchema: z.object({ customerId: z.string().min(1).max(256).describe('The customer id as the events carry it, e.g. cus_123.') }),
-      outputSchema: z.object({ customerId: z.string(), facts: z.record(z.string(), z.looseObject({ value: z.unknown(), eventId: z.string(), occurredAt: z.string(), updatedAt: z.string() })) }),
-    },
+    getCustomerContextTool,
     async ({ customerId }) => result({ ...(await context.memory.get(customerId)) }),
   );
 
   server.registerTool(
     'ack_event',
-    {
-      title: 'Acknowledge events',
-      description:
-        'Call after you have handled an event returned by check_pending_events, so it is not delivered again. Pass eventId with the deliveryCount check_pending_events gave you for it, or deliveries: [{ eventId, deliveryCount }] for several (all or none are acknowledged). If your lease ended and the event was handed out again since, the ack is refused with lease_lost: its new holder acknowledges it, so do not act on it again. eventId or eventIds without a deliveryCount acknowledge the event whoever holds it now.',
-      inputSchema: z.object({
-        eventId: eventIdSchema.optional(),
-        deliveryCount: deliveryCountSchema.optional().describe('The deliveryCount check_pending_events gave you with eventId.'),
-        deliveries: z
-          .array(z.object({ eventId: eventIdSchema, deliveryCount: deliveryCountSchema }))
-          .min(1)
-          .max(100)
-          .optional()
-          .describe('Several events, each with the deliveryCount check_pending_events gave you.'),
-        eventIds: z.array(eventIdSchema).min(1).max(100).optional().describe('Several events without their deliveryCount: acknowledged even if someone else holds them now.'),
-        group: z.string().min(1).max(128).optional().describe('The group you claimed the events in; defaults to your principal.'),
-      }),
-      outputSchema: z.object({ acknowledged: z.literal(true), count: z.number().int() }),
-    },
+    ackEventTool,
     async ({ eventId, deliveryCount, deliveries, eventIds, group }) =>
       guarded(async () => {
         if (deliveryCount !== undefined && eventId === undefined) return toolError('invalid_argument', 'deliveryCount goes with eventId; for several events pass deliveries');
