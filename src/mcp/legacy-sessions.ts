@@ -181,6 +181,10 @@ export class LegacySessions {
       if (session.transport.sessionId) this.#forget(session.transport.sessionId);
     };
     const subscriptions = {
+      get size() {
+        return session.subscriptions.size;
+      },
+      has: (uri: string) => session.subscriptions.has(uri),
       add: (uri: string) => {
         if (!this.#live(session)) return;
         session.subscriptions.add(uri);

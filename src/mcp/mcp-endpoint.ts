@@ -5,7 +5,7 @@ import express from 'express';
 import type { Budget } from '../http/budget.js';
 import type { Logger } from '../observe/logger.js';
 import { ownsGroup, principalOf } from './access.js';
-import { groupOfUri } from './resources.js';
+import { groupOfUri, MAX_SUBSCRIPTIONS, tooManySubscriptions } from './resources.js';
 import { LegacySessions } from './legacy-sessions.js';
 import { ListenerIndex } from './listener-index.js';
 import { serveModernStream } from './modern-streams.js';
@@ -105,6 +105,7 @@ export function createMcpEndpoint(context: RelayContext, options: McpEndpointOpt
       }
       if (route.kind === 'modern' && route.messageKind === 'request' && route.message.method === 'subscriptions/listen') {
         const principal = principalOf(req.auth);
+        if (listenedUris(route.message.params).length > MAX_SUBSCRIPTIONS) return sendError(res, 200, route.message.id, tooManySubscriptions());
         const slot = options.listens.take(principal);
         if (!slot.ok) return sendError(res, 200, route.message.id, limitReached(slot.refusal));
         watchListen(res, honourOwnGroupsOnly(route.message.params, principal));
@@ -167,6 +168,12 @@ function honourOwnGroupsOnly(params: unknown, principal: string): string[] {
   });
   filter.resourceSubscriptions = honoured;
   return honoured.filter((uri): uri is string => typeof uri === 'string');
+}
+
+/** The `resourceSubscriptions` a listen request asks for, as sent. */
+function listenedUris(params: unknown): unknown[] {
+  const uris = (params as { notifications?: { resourceSubscriptions?: unknown } } | undefined)?.notifications?.resourceSubscriptions;
+  return Array.isArray(uris) ? uris : [];
 }
 
 function internalError(res: ServerResponse): void {

@@ -1,7 +1,7 @@
-import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
+import { type McpServer, type ProtocolError, ResourceTemplate } from '@modelcontextprotocol/server';
 import { ownedGroup } from './access.js';
 import type { RelayContext } from './relay-context.js';
-import { invalidParams } from './wire-errors.js';
+import { invalidParams, limitReached } from './wire-errors.js';
 
 const GROUP_URI = /^events:\/\/([^/?#]+(?:\/[^?#]+)?)$/;
 
@@ -73,21 +73,32 @@ export function registerCustomerResources(server: McpServer, context: RelayConte
 
 /** A legacy session's subscribed URIs, which its listener index follows. */
 export interface SessionSubscriptions {
+  readonly size: number;
+  has(uri: string): boolean;
   add(uri: string): void;
   delete(uri: string): void;
+}
+
+/** Resource URIs one 2025-11-25 session, or one `subscriptions/listen` stream, may watch. */
+export const MAX_SUBSCRIPTIONS = 256;
+
+export function tooManySubscriptions(): ProtocolError {
+  return limitReached({ limit: 'subscriptions', max: MAX_SUBSCRIPTIONS, message: `at most ${MAX_SUBSCRIPTIONS} resource subscriptions per session or listen stream` });
 }
 
 /**
  * `resources/subscribe` and `resources/unsubscribe` for a legacy session: the SDK leaves
  * them to the server. (The 2026 revision replaces them with `subscriptions/listen`.)
  * Any URI is accepted and remembered, as the modern `resourceSubscriptions` filter accepts
- * any URI; only `events://{group}` URIs ever change, and another principal's group is
- * refused. (The conformance scenario resources-subscribe subscribes to a URI of its own.)
+ * any URI; only `events://{group}` and `customer://{id}/context` URIs ever change, and another
+ * principal's group is refused. (The conformance scenario resources-subscribe subscribes to a
+ * URI of its own.) At most {@link MAX_SUBSCRIPTIONS} per session.
  */
 export function registerLegacySubscriptions(server: McpServer, principal: string, subscriptions: SessionSubscriptions): void {
   server.server.setRequestHandler('resources/subscribe', async (request) => {
     const group = groupOfUri(request.params.uri);
     if (group !== undefined) ownedGroup(principal, group);
+    if (!subscriptions.has(request.params.uri) && subscriptions.size >= MAX_SUBSCRIPTIONS) throw tooManySubscriptions();
     subscriptions.add(request.params.uri);
     return {};
   });

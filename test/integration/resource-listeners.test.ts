@@ -32,6 +32,23 @@ describe('a commit among many consumer groups', () => {
     await relay.close();
   });
 
+  it('bounds the URIs one session or one listen stream may watch, naming the limit', async () => {
+    const subscriber = await connectLegacyAgent(relay);
+    const listener = await connectModernAgent(relay);
+    agents.push(subscriber, listener);
+    for (let i = 0; i < 256; i++) await subscriber.client.subscribeResource({ uri: `customer://cus_${i}/context` });
+    // Subscribing again to a URI already watched is not a new subscription.
+    await subscriber.client.subscribeResource({ uri: 'customer://cus_0/context' });
+    await expect(subscriber.client.subscribeResource({ uri: 'customer://cus_256/context' })).rejects.toMatchObject({ code: -32013, data: { limit: 'subscriptions', max: 256 } });
+    await subscriber.client.unsubscribeResource({ uri: 'customer://cus_1/context' });
+    await subscriber.client.subscribeResource({ uri: 'customer://cus_256/context' });
+
+    const many = Array.from({ length: 257 }, (_, i) => `customer://cus_${i}/context`);
+    await expect(listener.client.listen({ resourceSubscriptions: many } as never)).rejects.toMatchObject({ code: -32013, data: { limit: 'subscriptions', max: 256 } });
+    const listen = await listener.client.listen({ resourceSubscriptions: many.slice(0, 256) } as never);
+    await listen.close();
+  });
+
   it('notifies only the URIs someone listens to, one notification per listener, in both eras', async () => {
     const worker = await connectModernAgent(relay);
     const subscriber = await connectLegacyAgent(relay);
