@@ -226,6 +226,8 @@ function parseApiKeys(text: string): Map<string, string> {
     if (!/^[a-z0-9][a-z0-9_.@-]{0,63}$/.test(principal)) {
       throw new ConfigError(`RELAY_API_KEYS: principal "${principal}" must be lowercase letters, digits, "_", ".", "@" or "-"`);
     }
+    // `relay/…` groups are the relay's own (the reactions group): no key may own them.
+    if (principal === 'relay') throw new ConfigError('RELAY_API_KEYS: principal "relay" is reserved for the relay\'s own consumer groups');
     if (keys.has(key)) throw new ConfigError('RELAY_API_KEYS: a key is listed twice');
     keys.set(key, principal);
   }

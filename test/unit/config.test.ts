@@ -38,6 +38,7 @@ describe('configuration', () => {
     [{ HOST: '0.0.0.0' }, [], /^HOST="0.0.0.0": refusing to serve without RELAY_API_KEYS on a non-loopback address$/],
     [{ RELAY_API_KEYS: 'short:alice' }, [], /^RELAY_API_KEYS: each entry is <key>:<principal>/],
     [{ RELAY_API_KEYS: 'k_0123456789abcdef:Alice!' }, [], /^RELAY_API_KEYS: principal "Alice!" must be/],
+    [{ RELAY_API_KEYS: 'k_0123456789abcdef:relay' }, [], /^RELAY_API_KEYS: principal "relay" is reserved/],
     [{ RELAY_API_KEYS: 'k_0123456789abcdef:a,k_0123456789abcdef:b' }, [], /listed twice/],
     [{ RELAY_HEARTBEAT: '45s' }, [], /^RELAY_HEARTBEAT: must be between 100ms and 30s/],
     [{ RELAY_SESSION_IDLE: '30d' }, [], /^RELAY_SESSION_IDLE: must be between 1s and 7d/],
