@@ -1,6 +1,6 @@
 import type { EventLog } from '../log/event-log.js';
 import { ownedGroup } from './access.js';
-import { groupUri } from './resources.js';
+import { groupUri } from './resource-uris.js';
 import { limitReached } from './wire-errors.js';
 
 /** How many of a full principal's least recently used names one attempt to make room examines. */

@@ -3,7 +3,7 @@ import { LOG_START } from '../events/ulid.js';
 import type { Logger } from '../observe/logger.js';
 import type { McpEndpoint } from './mcp-endpoint.js';
 import type { RelayContext } from './relay-context.js';
-import { customerUri } from './resources.js';
+import { customerUri } from './resource-uris.js';
 
 /** What every `events://{group}` URI starts with (another principal's group was refused when subscribing). */
 const GROUP_SCHEME = 'events://';

@@ -1,28 +1,8 @@
 import { type McpServer, type ProtocolError, ResourceTemplate } from '@modelcontextprotocol/server';
 import { ownedGroup } from './access.js';
 import type { RelayContext } from './relay-context.js';
-import { invalidParams, limitReached } from './wire-errors.js';
-
-const GROUP_URI = /^events:\/\/([^/?#]+(?:\/[^?#]+)?)$/;
-
-export function groupUri(group: string): string {
-  return `events://${group}`;
-}
-
-/** The group an `events://` URI names, or undefined for any other URI; -32602 for malformed percent-encoding. */
-export function groupOfUri(uri: string): string | undefined {
-  const match = GROUP_URI.exec(uri);
-  return match ? decodeUriPart(match[1]!) : undefined;
-}
-
-/** A percent-encoded part of a resource URI, decoded; malformed escapes are the client's error (-32602). */
-function decodeUriPart(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    throw invalidParams('the resource URI has malformed percent-encoding');
-  }
-}
+import { decodeUriPart, groupOfUri, groupUri } from './resource-uris.js';
+import { limitReached } from './wire-errors.js';
 
 /**
  * `events://{group}`: a consumer group's pending queue. Reading peeks (leases nothing);
@@ -48,10 +28,6 @@ export function registerResources(server: McpServer, principal: string, context:
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(body) }] };
     },
   );
-}
-
-export function customerUri(customerId: string): string {
-  return `customer://${encodeURIComponent(customerId)}/context`;
 }
 
 /** `customer://{customerId}/context`: what the reactions stored; subscribers hear of every change. */
