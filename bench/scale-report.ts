@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { Pinning } from './proc-stats.js';
-import type { ScaleSettings } from './scale.js';
+import type { ScaleSettings } from './scale-settings.js';
 import { type CommitRow, IN_FLIGHT, PRINCIPALS } from './scale-commit.js';
 import type { FanoutRow } from './scale-fanout.js';
 import type { MemoryRow } from './scale-memory.js';
