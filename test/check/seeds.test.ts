@@ -23,7 +23,7 @@ const SEEDS: Record<StoreKind, number[]> = {
 const SEED_MS = 90_000;
 
 /**
- * Hand-written schedules (`scenarios/`): issue 13's silent skip — stalled readers of a
+ * Hand-written schedules (`scenarios/`): the silent skip — stalled readers of a
  * backlog longer than the relay's read page, trimmed while they wait — and the same with
  * heartbeats firing while a backlog page is still being written, which once named a
  * position behind frames already sent — and a consumer group that acked, saw retention
