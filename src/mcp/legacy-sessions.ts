@@ -138,7 +138,7 @@ export class LegacySessions {
       if (resume) return this.#resume(session, sessionId, resume[1]!, resume[2]!, res);
       if (req.method === 'POST' && isRequest(body, 'events/stream')) return this.#stream(session, sessionId, body, res);
       if (req.method === 'POST' && isCancellation(body)) this.#cancel(session, body.params.requestId);
-      const invalid = invalidSpecParams(body);
+      const invalid = invalidSpecParams(body, 'legacy');
       if (invalid) return sendError(res, 200, invalid.id, invalid.error);
       return session.transport.handleRequest(req, res, body);
     }

@@ -112,7 +112,7 @@ export function createMcpEndpoint(context: RelayContext, options: McpEndpointOpt
         watchListen(res, honourOwnGroupsOnly(route.message.params, principal));
         res.once('close', slot.release);
       }
-      const invalid = invalidSpecParams(body);
+      const invalid = invalidSpecParams(body, 'modern');
       if (invalid) return sendError(res, 200, invalid.id, invalid.error);
       return await modernNode(req, res, body);
     } catch (error) {
