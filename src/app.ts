@@ -4,6 +4,7 @@ import express from 'express';
 import { ZodError } from 'zod';
 import type { RelayConfig } from './config.js';
 import { ConfigError, isLoopbackHost, secretVariable } from './config.js';
+import { bearerAuth, OPEN_PRINCIPAL, originCheck } from './http/access.js';
 import { Budget } from './http/budget.js';
 import { ErrorAnswers, methodNotAllowed, notFound } from './http/errors.js';
 import { jsonRpcBody } from './http/json-body.js';
@@ -12,8 +13,7 @@ import { WebhookReceiver } from './ingest/receiver.js';
 import { createWebhookHandler, webhookSource } from './ingest/webhook-route.js';
 import { dashboardRouter } from './dashboard/dashboard-route.js';
 import { createFeedRoute, type FeedRoute } from './feed/feed-route.js';
-import { bearerAuth, groupScope, OPEN_PRINCIPAL, originCheck } from './mcp/access.js';
-import { GroupRegistry } from './mcp/group-registry.js';
+import { GroupRegistry, groupScope } from './mcp/group-registry.js';
 import { createMcpEndpoint, type McpEndpoint } from './mcp/mcp-endpoint.js';
 import type { RelayContext } from './mcp/relay-context.js';
 import { startResourceUpdates } from './mcp/resource-updates.js';
@@ -148,29 +148,19 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
   });
   observability.watchListeners(mcp);
   groups.watchListeners((uri) => mcp.listened(uri));
-  app.all(
-    '/mcp',
-    originCheck({ loopbackOnly: isLoopbackHost(config.host), allowedOrigins: config.allowedOrigins }),
-    bearerAuth(config.apiKeys),
-    jsonRpcBody,
-    mcp.handler,
-  );
+  // Every route that serves a principal: the Origin/Host check, then the bearer key.
+  const access = [originCheck({ loopbackOnly: isLoopbackHost(config.host), allowedOrigins: config.allowedOrigins }), bearerAuth(config.apiKeys)];
+  app.all('/mcp', ...access, jsonRpcBody, mcp.handler);
   app.use('/mcp', errors.jsonRpcBody);
   // Where handoff.requested links point a person: the same context agents read over MCP.
-  app.get(
-    '/customers/:customerId/context',
-    originCheck({ loopbackOnly: isLoopbackHost(config.host), allowedOrigins: config.allowedOrigins }),
-    bearerAuth(config.apiKeys),
-    async (req, res) => {
-      res.json(await memory.get(String(req.params.customerId)));
-    },
-  );
+  app.get('/customers/:customerId/context', ...access, async (req, res) => {
+    res.json(await memory.get(String(req.params.customerId)));
+  });
   app.get('/healthz', healthRoute(log));
   app.get('/readyz', readyRoute(log));
-  const operatorAccess = [originCheck({ loopbackOnly: isLoopbackHost(config.host), allowedOrigins: config.allowedOrigins }), bearerAuth(config.apiKeys)];
   const viewer = groupScope(config.apiKeys, config.adminPrincipals);
-  app.get('/metrics', ...operatorAccess, metricsRoute(observability, viewer));
-  app.get('/status', ...operatorAccess, statusRoute(observability, viewer));
+  app.get('/metrics', ...access, metricsRoute(observability, viewer));
+  app.get('/status', ...access, statusRoute(observability, viewer));
   const feed = createFeedRoute({
     log,
     heartbeatMs: config.mcp.heartbeatMs,
@@ -178,7 +168,7 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
     observer: observability.streams,
     budget: new Budget('feeds', config.limits.feeds),
   });
-  app.get('/feed', ...operatorAccess, feed.handler);
+  app.get('/feed', ...access, feed.handler);
   app.use('/dashboard', dashboardRouter());
   // The paths above, asked with a method they do not answer; then any other path; then every error.
   app.all(['/healthz', '/readyz', '/metrics', '/status', '/feed', '/customers/:customerId/context'], methodNotAllowed('GET, HEAD'));

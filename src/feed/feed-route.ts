@@ -1,7 +1,7 @@
 import type express from 'express';
 import { type Budget, sendLimitReached } from '../http/budget.js';
 import type { EventLog } from '../log/event-log.js';
-import { principalOf } from '../mcp/access.js';
+import { principalOf } from '../http/access.js';
 import type { StreamObserver } from '../observe/stream-stats.js';
 import { parseFeedRequest } from './feed-request.js';
 import { FeedStream } from './feed-stream.js';

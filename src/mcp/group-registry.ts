@@ -1,7 +1,33 @@
+import type express from 'express';
+import { principalOf } from '../http/access.js';
 import type { EventLog } from '../log/event-log.js';
-import { ownedGroup } from './access.js';
 import { groupUri } from './resource-uris.js';
-import { limitReached } from './wire-errors.js';
+import { forbiddenGroup, limitReached } from './wire-errors.js';
+
+/** Consumer groups belong to principals: `alice` owns `alice` and `alice/<anything>`. */
+export function ownsGroup(principal: string, group: string): boolean {
+  return group === principal || group.startsWith(`${principal}/`);
+}
+
+/** The group a principal names (by default its own), or -32012 for another principal's. */
+export function ownedGroup(principal: string, group: string | undefined): string {
+  const name = group ?? principal;
+  if (!ownsGroup(principal, name)) throw forbiddenGroup(name);
+  return name;
+}
+
+/**
+ * Which consumer groups a request may see in the operator views (`/metrics`, `/status`): its
+ * principal's own; every group for a principal in `RELAY_ADMIN_PRINCIPALS`, and on an open
+ * relay (no keys: loopback only, every request is `OPEN_PRINCIPAL`).
+ */
+export function groupScope(apiKeys: ReadonlyMap<string, string>, admins: ReadonlySet<string>): (req: express.Request) => (group: string) => boolean {
+  return (req) => {
+    const principal = principalOf(req.auth);
+    if (apiKeys.size === 0 || admins.has(principal)) return () => true;
+    return (group) => ownsGroup(principal, group);
+  };
+}
 
 /** How many of a full principal's least recently used names one attempt to make room examines. */
 const SCAN_BATCH = 16;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CLIENT_CAPABILITIES_META_KEY, PROTOCOL_VERSION_META_KEY, type ProtocolError } from '@modelcontextprotocol/server';
-import { principalOf } from './access.js';
+import { principalOf } from '../http/access.js';
 import { declaresEvents } from './client-capabilities.js';
 import type { RelayContext } from './relay-context.js';
 import type { StreamRegistry } from './stream-registry.js';

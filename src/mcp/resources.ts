@@ -1,5 +1,5 @@
 import { type McpServer, type ProtocolError, ResourceTemplate } from '@modelcontextprotocol/server';
-import { ownedGroup } from './access.js';
+import { ownedGroup } from './group-registry.js';
 import type { RelayContext } from './relay-context.js';
 import { decodeUriPart, groupOfUri, groupUri } from './resource-uris.js';
 import { limitReached } from './wire-errors.js';

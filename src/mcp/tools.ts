@@ -2,7 +2,7 @@ import { type McpServer, ProtocolError } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { DeliveryRef } from '../log/event-log.js';
 import { LogError } from '../log/log-error.js';
-import { ownedGroup } from './access.js';
+import { ownedGroup } from './group-registry.js';
 import type { RelayContext } from './relay-context.js';
 import { WireCode } from './wire-errors.js';
 

@@ -1,6 +1,5 @@
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import type express from 'express';
-import { forbiddenGroup } from './wire-errors.js';
 
 /** The principal every request runs as when no API keys are configured (loopback only). */
 export const OPEN_PRINCIPAL = 'local';
@@ -40,6 +39,12 @@ export function bearerAuth(apiKeys: ReadonlyMap<string, string>): express.Reques
   };
 }
 
+/** The principal a request runs as: the one its bearer key maps to, {@link OPEN_PRINCIPAL} on an open relay. */
+export function principalOf(auth: AuthInfo | undefined): string {
+  const principal = auth?.extra?.principal;
+  return typeof principal === 'string' ? principal : OPEN_PRINCIPAL;
+}
+
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** The hostname of a `Host` header or of an origin without its scheme; '' when unparsable (`null`). */
@@ -73,35 +78,5 @@ export function originCheck(options: { loopbackOnly: boolean; allowedOrigins: re
       }
     }
     next();
-  };
-}
-
-export function principalOf(auth: AuthInfo | undefined): string {
-  const principal = auth?.extra?.principal;
-  return typeof principal === 'string' ? principal : OPEN_PRINCIPAL;
-}
-
-/** Consumer groups belong to principals: `alice` owns `alice` and `alice/<anything>`. */
-export function ownsGroup(principal: string, group: string): boolean {
-  return group === principal || group.startsWith(`${principal}/`);
-}
-
-/** The group a principal names (by default its own), or -32012 for another principal's. */
-export function ownedGroup(principal: string, group: string | undefined): string {
-  const name = group ?? principal;
-  if (!ownsGroup(principal, name)) throw forbiddenGroup(name);
-  return name;
-}
-
-/**
- * Which consumer groups a request may see in the operator views (`/metrics`, `/status`): its
- * principal's own; every group for a principal in `RELAY_ADMIN_PRINCIPALS`, and on an open
- * relay (no keys: loopback only, every request is {@link OPEN_PRINCIPAL}).
- */
-export function groupScope(apiKeys: ReadonlyMap<string, string>, admins: ReadonlySet<string>): (req: express.Request) => (group: string) => boolean {
-  return (req) => {
-    const principal = principalOf(req.auth);
-    if (apiKeys.size === 0 || admins.has(principal)) return () => true;
-    return (group) => ownsGroup(principal, group);
   };
 }
