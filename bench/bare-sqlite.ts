@@ -3,7 +3,7 @@ import type { NewEvent } from '../src/events/event.js';
 
 /**
  * The baseline the log is measured against: better-sqlite3 with nothing of ours on top.
- * Same tables as src/log/sqlite-schema.ts (events, dedup and its age index), same pragmas
+ * Same tables as src/log/sqlite/schema.ts (events, dedup and its age index), same pragmas
  * (WAL, the given `synchronous`), the same serialized event as `body`. The DDL is written
  * out here on purpose, so a schema change in src/ shows up as a ratio change, not as a
  * silently moved baseline.

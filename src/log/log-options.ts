@@ -22,3 +22,11 @@ export const groupNameSchema = z.string().min(1).max(128);
 
 export const readLimitSchema = z.number().int().min(1).max(10_000).default(100);
 export const claimLimitSchema = z.number().int().min(1).max(100).default(10);
+
+/** A `RetentionPolicy` (`event-log.ts`) as `trim` checks it. */
+export const retentionPolicySchema = z
+  .object({
+    maxAgeMs: z.number().int().min(0).optional(),
+    maxEvents: z.number().int().min(0).optional(),
+  })
+  .strict();

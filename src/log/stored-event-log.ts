@@ -29,10 +29,9 @@ import type {
 } from './event-log.js';
 import { LogError } from './log-error.js';
 import type { LogOptions, ResolvedLogOptions } from './log-options.js';
-import { claimLimitSchema, logOptionsSchema } from './log-options.js';
+import { claimLimitSchema, logOptionsSchema, retentionPolicySchema } from './log-options.js';
 import type { LogStore } from './log-store.js';
 import { readEvents, readSerializedEvents } from './read.js';
-import { retentionPolicySchema } from './retention.js';
 import { parseArgument, validateNewEvents } from './validate.js';
 
 /**

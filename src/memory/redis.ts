@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { connectRedis, redisConnectionSchema, type RedisConnectionOptions } from '../log/redis/redis-connection.js';
-import { defineScripts, type RunScript } from '../log/redis/lua-scripts.js';
+import { connectRedis, redisConnectionSchema, type RedisConnectionOptions } from '../log/redis/connection.js';
+import { defineScripts, type RunScript } from '../log/redis/scripts.js';
 import type { CustomerContext, FactRecord, FactSource, UpsertOutcome } from './customer-memory.js';
 import { CustomerMemoryBase, type CustomerMemoryOptions } from './customer-memory-base.js';
 import { checkId, newWrite, toFacts, toHistory } from './fact-rules.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteEventLog } from '../../src/log/sqlite.js';
+import { SqliteEventLog } from '../../src/log/sqlite/event-log.js';
 import { SqliteCustomerMemory } from '../../src/memory/sqlite.js';
 import { newEvent } from '../support/events.js';
 import { describeCustomerMemoryContract } from './memory-contract.js';

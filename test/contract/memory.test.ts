@@ -1,4 +1,4 @@
-import { MemoryEventLog } from '../../src/log/memory.js';
+import { MemoryEventLog } from '../../src/log/memory/event-log.js';
 import { describeGroupContract } from './group-contract.js';
 import { describeLogContract } from './log-contract.js';
 import { describeReaderContract } from './reader-contract.js';

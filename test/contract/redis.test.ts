@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import type { LogOptions } from '../../src/log/log-options.js';
-import { RedisEventLog } from '../../src/log/redis.js';
+import { RedisEventLog } from '../../src/log/redis/event-log.js';
 import { skipRedis, useRedisServer } from '../support/redis-server.js';
 import { describeGroupContract } from './group-contract.js';
 import { describeLogContract } from './log-contract.js';

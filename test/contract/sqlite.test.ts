@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import type { LogOptions } from '../../src/log/log-options.js';
-import { SqliteEventLog } from '../../src/log/sqlite.js';
+import { SqliteEventLog } from '../../src/log/sqlite/event-log.js';
 import { describeGroupContract } from './group-contract.js';
 import { describeLogContract } from './log-contract.js';
 import { describeReaderContract } from './reader-contract.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteEventLog } from '../../src/log/sqlite.js';
+import { SqliteEventLog } from '../../src/log/sqlite/event-log.js';
 import { until } from '../contract/log-factory.js';
 import { collect } from '../support/collect.js';
 import { manualClock, newEvent } from '../support/events.js';

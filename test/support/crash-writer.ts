@@ -3,7 +3,7 @@
  * concurrent producers, acks some events in a group, and reports on stdout every id whose
  * append (or ack) has returned — until the parent kills it with SIGKILL.
  */
-import { SqliteEventLog } from '../../src/log/sqlite.js';
+import { SqliteEventLog } from '../../src/log/sqlite/event-log.js';
 import { newEvent } from './events.js';
 
 const path = process.argv[2];

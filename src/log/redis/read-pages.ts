@@ -16,7 +16,7 @@ export interface StoredRow {
 
 /**
  * A stream entry as XRANGE returns it, fetched as Buffers: `[entry id, ['e', value]]` (see
- * `redis-keys.ts`). Only the value is decoded as text, once.
+ * `keys.ts`). Only the value is decoded as text, once.
  */
 export type StreamEntry = [Buffer, Buffer[]];
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEventClient, type EventClientOptions } from '../../../client/index.js';
 import type { EventLog } from '../../../src/log/event-log.js';
-import { SqliteEventLog } from '../../../src/log/sqlite.js';
+import { SqliteEventLog } from '../../../src/log/sqlite/event-log.js';
 import type { Event } from '../../../src/events/event.js';
 import { recorder } from '../../support/client-harness.js';
 import { eventually, keys, startMcpRelay } from '../../support/mcp-clients.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryEventLog } from '../../../src/log/memory.js';
+import { MemoryEventLog } from '../../../src/log/memory/event-log.js';
 import { newEvent } from '../../support/events.js';
 
 /** Calls `step` once per turn of the event loop (check phase) until it returns false. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryEventLog } from '../../../src/log/memory.js';
+import { MemoryEventLog } from '../../../src/log/memory/event-log.js';
 import { DropAlert } from '../../../src/observe/drop-alert.js';
 import { createLogger } from '../../../src/observe/logger.js';
 import { WindowedStats } from '../../../src/observe/windowed-stats.js';

@@ -1,9 +1,18 @@
-import type { Event } from '../events/event.js';
-import { ulidFloor } from '../events/ulid.js';
-import type { DeadLetter, GroupCounts, TrimResult } from './event-log.js';
-import type { Candidate, Delivery } from './group-store.js';
-import type { LogStore } from './log-store.js';
-import type { ScanRow } from './scan.js';
+import type { Event } from '../../events/event.js';
+import { ulidFloor } from '../../events/ulid.js';
+import type { DeadLetter, GroupCounts, TrimResult } from '../event-log.js';
+import type { Candidate, Delivery } from '../group-store.js';
+import type { LogOptions } from '../log-options.js';
+import type { LogStore } from '../log-store.js';
+import type { ScanRow } from '../scan.js';
+import { StoredEventLog } from '../stored-event-log.js';
+
+/** The event log in process memory: the whole contract without durability, for tests and demos. */
+export class MemoryEventLog extends StoredEventLog {
+  constructor(options: LogOptions = {}) {
+    super(new MemoryStore(), options);
+  }
+}
 
 /** An event with its JSON text, encoded once at insert: replays write the text as is. */
 interface StoredEvent {
@@ -21,7 +30,7 @@ interface GroupState {
  * sits at position `#base + i + 1`, and trimming only moves `#base`. Transactions are
  * trivially atomic because every primitive is synchronous.
  */
-export class MemoryStore implements LogStore {
+class MemoryStore implements LogStore {
   readonly kind = 'memory' as const;
   #events: StoredEvent[] = [];
   #base = 0;

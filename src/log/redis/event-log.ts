@@ -21,17 +21,16 @@ import type {
 } from '../event-log.js';
 import { LogError } from '../log-error.js';
 import type { LogOptions, ResolvedLogOptions } from '../log-options.js';
-import { logOptionsSchema } from '../log-options.js';
+import { logOptionsSchema, retentionPolicySchema } from '../log-options.js';
 import { serializedEvent } from '../read.js';
-import { retentionPolicySchema } from '../retention.js';
 import { parseArgument, validateNewEvents } from '../validate.js';
 import { ForeignCommits } from './foreign-commits.js';
-import { RedisGroups } from './redis-groups.js';
-import { redisKeys, type RedisKeys } from './redis-keys.js';
-import type { RedisConnectionOptions } from './redis-connection.js';
-import { connectRedis, redisConnectionSchema } from './redis-connection.js';
-import type { RunScript, ScriptName } from './lua-scripts.js';
-import { defineScripts } from './lua-scripts.js';
+import { RedisGroups } from './groups.js';
+import { redisKeys, type RedisKeys } from './keys.js';
+import type { RedisConnectionOptions } from './connection.js';
+import { connectRedis, redisConnectionSchema } from './connection.js';
+import type { RunScript, ScriptName } from './scripts.js';
+import { defineScripts } from './scripts.js';
 import { type CursorReply, readPages, type StoredRow, type StreamEntry } from './read-pages.js';
 
 export type RedisEventLogOptions = LogOptions & RedisConnectionOptions;
@@ -40,7 +39,7 @@ export type RedisEventLogOptions = LogOptions & RedisConnectionOptions;
  * The {@link EventLog} on Redis, for several relay instances sharing one ordered log.
  *
  * Events live in a Stream whose entry ids are contiguous positions; every write is one Lua
- * script (`*.lua` beside this file), so id assignment, dedup and the group rules run
+ * script (`scripts/*.lua` beside this file), so id assignment, dedup and the group rules run
  * atomically inside Redis and instances never race each other into an order violation.
  * Commits are announced on a pub/sub channel, which brings them to followers on every
  * instance (`foreign-commits.ts`).

@@ -6,8 +6,8 @@ import type { ResolvedLogOptions } from '../log-options.js';
 import { claimLimitSchema } from '../log-options.js';
 import { MAX_SCAN_ROWS } from '../scan.js';
 import { parseArgument } from '../validate.js';
-import type { RunScript, ScriptName } from './lua-scripts.js';
-import type { RedisKeys } from './redis-keys.js';
+import type { RunScript, ScriptName } from './scripts.js';
+import type { RedisKeys } from './keys.js';
 
 type Guard = <T>(fn: () => Promise<T>) => Promise<T>;
 

@@ -1,15 +1,43 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import type { Event } from '../events/event.js';
-import { ulidFloor } from '../events/ulid.js';
-import type { DeadLetter, GroupCounts, TrimResult } from './event-log.js';
-import type { Candidate, Delivery } from './group-store.js';
-import type { LogStore } from './log-store.js';
-import type { ScanRow } from './scan.js';
-import { SCHEMA, SCHEMA_VERSION } from './sqlite-schema.js';
+import type Database from 'better-sqlite3';
+import type { Event } from '../../events/event.js';
+import { ulidFloor } from '../../events/ulid.js';
+import type { DeadLetter, GroupCounts, TrimResult } from '../event-log.js';
+import type { Candidate, Delivery } from '../group-store.js';
+import type { LogOptions } from '../log-options.js';
+import type { LogStore } from '../log-store.js';
+import type { ScanRow } from '../scan.js';
+import { StoredEventLog } from '../stored-event-log.js';
+import { openSqlite, type SqliteSynchronous } from './connection.js';
+import { SCHEMA, SCHEMA_VERSION } from './schema.js';
 
-export type SqliteSynchronous = 'full' | 'normal';
+export type SqliteEventLogOptions = LogOptions &
+  (
+    | {
+        /** The database file; created, with its folder, on first open. */
+        path: string;
+        /** `full` (default): fsync per commit. `normal`: survives kill -9, not power loss. */
+        synchronous?: SqliteSynchronous;
+        /** How long a commit waits for another process's write lock before failing (default 5 s). */
+        busyTimeoutMs?: number;
+      }
+    | {
+        /** A database opened by `openSqlite` and shared with other stores; its opener closes it. */
+        database: Database.Database;
+      }
+  );
+
+/** The event log in one SQLite file (WAL): the default, durable, single-machine backend. */
+export class SqliteEventLog extends StoredEventLog {
+  constructor(options: SqliteEventLogOptions) {
+    if ('database' in options) {
+      const { database, ...logOptions } = options;
+      super(new SqliteStore(database, false), logOptions);
+    } else {
+      const { path, synchronous = 'full', busyTimeoutMs = 5000, ...logOptions } = options;
+      super(new SqliteStore(openSqlite(path, synchronous, busyTimeoutMs), true), logOptions);
+    }
+  }
+}
 
 interface EventRow {
   seq: number;
@@ -45,25 +73,23 @@ const LAST_SEQ = `SELECT COALESCE(MAX(seq), (SELECT CAST(value AS INTEGER) FROM 
  * `normal` survives a process crash (kill -9) but not an OS crash. Writes run under
  * `BEGIN IMMEDIATE`, which also serializes several processes sharing the file.
  */
-export class SqliteStore implements LogStore {
+class SqliteStore implements LogStore {
   readonly kind = 'sqlite' as const;
   readonly #db: Database.Database;
+  /** Whether `close` closes the database: not when it is shared (`openBackend` closes it). */
+  readonly #ownsDb: boolean;
   readonly #inTransaction: (fn: () => unknown) => unknown;
   readonly #q;
 
-  constructor(path: string, synchronous: SqliteSynchronous, busyTimeoutMs: number) {
-    mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
+  constructor(db: Database.Database, ownsDb: boolean) {
     this.#db = db;
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${synchronous}`);
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    this.#ownsDb = ownsDb;
     db.exec(SCHEMA);
     const version = db.prepare(`SELECT value FROM meta WHERE key = 'schema'`).pluck().get() as string | undefined;
     if (version === undefined) db.prepare(`INSERT INTO meta (key, value) VALUES ('schema', ?)`).run(SCHEMA_VERSION);
     else if (version !== SCHEMA_VERSION) {
-      db.close();
-      throw new Error(`${path} has event-log schema ${version}; this relay reads schema ${SCHEMA_VERSION}`);
+      if (ownsDb) db.close();
+      throw new Error(`${db.name} has event-log schema ${version}; this relay reads schema ${SCHEMA_VERSION}`);
     }
     const tx = db.transaction((fn: () => unknown) => fn());
     this.#inTransaction = (fn) => tx.immediate(fn);
@@ -247,7 +273,7 @@ export class SqliteStore implements LogStore {
   }
 
   close(): void {
-    this.#db.close();
+    if (this.#ownsDb) this.#db.close();
   }
 }
 

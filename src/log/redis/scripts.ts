@@ -4,10 +4,10 @@ import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 
 /**
- * The Lua scripts of the Redis backend, kept as `.lua` files next to this module's source.
- * They are read from the package's `src/log/redis/` folder, found by walking up to
- * `package.json`, so the same files serve a run from `src` (tsx, vitest) and from `dist`
- * (the TypeScript build does not copy them).
+ * The Lua scripts of the Redis log, kept as `.lua` files in `scripts/` beside this module's
+ * source. They are read from the package's `src/log/redis/scripts/` folder, found by walking
+ * up to `package.json`, so the same files serve a run from `src` (tsx, vitest) and from
+ * `dist` (the TypeScript build does not copy them).
  */
 const LIBRARY = 'group-lib.lua';
 const SCRIPTS = {
@@ -29,10 +29,10 @@ function scriptFolder(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the package root holding src/log/redis/*.lua');
+    if (parent === dir) throw new Error('cannot find the package root holding src/log/redis/scripts/*.lua');
     dir = parent;
   }
-  return join(dir, 'src', 'log', 'redis');
+  return join(dir, 'src', 'log', 'redis', 'scripts');
 }
 
 let sources: Map<ScriptName, { lua: string; numberOfKeys: number }> | undefined;

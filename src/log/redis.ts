@@ -1,1 +1,0 @@
-export { RedisEventLog, type RedisEventLogOptions } from './redis/redis-event-log.js';
