@@ -31,6 +31,11 @@ export function ulidTime(id: string): number {
   return time;
 }
 
+/** Whether an event is younger than `maxAgeMs`, by the time its id was minted (commit time). */
+export function youngEnough(event: { id: string }, maxAgeMs: number | undefined, now: number): boolean {
+  return maxAgeMs === undefined || ulidTime(event.id) >= now - maxAgeMs;
+}
+
 function encodeTime(ms: number): string {
   if (!Number.isInteger(ms) || ms < 0 || ms > MAX_TIME) throw new RangeError(`time ${ms} cannot be encoded in a ULID`);
   let out = '';

@@ -1,10 +1,10 @@
 import type express from 'express';
+import { FeedStream } from '../delivery/feed-stream.js';
 import { type Budget, sendLimitReached } from '../http/budget.js';
 import type { EventLog } from '../log/event-log.js';
 import { principalOf } from '../http/access.js';
 import type { StreamObserver } from '../observe/stream-stats.js';
 import { parseFeedRequest } from './feed-request.js';
-import { FeedStream } from './feed-stream.js';
 
 export interface FeedRouteOptions {
   log: EventLog;

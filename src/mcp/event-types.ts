@@ -3,7 +3,6 @@ import type { Event } from '../events/event.js';
 import { catalogueTypes } from '../events/catalogue.js';
 import type { EventFilter } from '../events/filter.js';
 import { eventFilterSchema } from '../events/filter.js';
-import { ulidTime } from '../events/ulid.js';
 import { invalidParams, unknownEventName } from './wire-errors.js';
 
 /**
@@ -24,11 +23,6 @@ export interface Occurrence {
   data: Event;
   /** The log position (ULID): resume after it. */
   cursor: string;
-}
-
-/** Whether an event is younger than `maxAgeMs`, by the time its id was minted (commit time). */
-export function youngEnough(event: Pick<Event, 'id'>, maxAgeMs: number | undefined, now: number): boolean {
-  return maxAgeMs === undefined || ulidTime(event.id) >= now - maxAgeMs;
 }
 
 export function toOccurrence(event: Event, name: string): Occurrence {

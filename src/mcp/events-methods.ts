@@ -1,11 +1,11 @@
 import { type McpServer, type ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { EventFilter } from '../events/filter.js';
-import { LOG_START } from '../events/ulid.js';
+import { LOG_START, youngEnough } from '../events/ulid.js';
 import { openReader } from '../delivery/reader.js';
 import type { EventLog } from '../log/event-log.js';
 import { declaresEvents } from './client-capabilities.js';
-import { eventTypeDescriptors, filterFor, toOccurrence, youngEnough } from './event-types.js';
+import { eventTypeDescriptors, filterFor, toOccurrence } from './event-types.js';
 import type { RelayContext } from './relay-context.js';
 import { limitReached, missingEventsCapability } from './wire-errors.js';
 

@@ -1,6 +1,6 @@
+import type { PushStream, PushStreamEnd } from '../delivery/push-stream.js';
 import type { Budget } from '../http/budget.js';
 import type { StreamObserver } from '../observe/stream-stats.js';
-import type { PushStream, PushStreamEnd } from './push-stream.js';
 
 /** Open push streams by principal: their budget (per principal and in total), and who to finish at shutdown. */
 export class StreamRegistry {

@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
-import type { ProtocolError } from '@modelcontextprotocol/server';
+import { type ProtocolError, SUBSCRIPTION_ID_META_KEY } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { PushStream, type PushStreamEnd } from '../delivery/push-stream.js';
 import { LOG_START } from '../events/ulid.js';
 import { filterFor } from './event-types.js';
-import { PushStream, type PushStreamEnd } from './push-stream.js';
 import type { RelayContext } from './relay-context.js';
 import type { StreamRegistry } from './stream-registry.js';
 import { errorResponse, invalidParams, limitReached } from './wire-errors.js';
@@ -75,6 +75,7 @@ export async function openPushStream(res: ServerResponse, spec: OpenStream, cont
     filter,
     name: spec.params.name,
     requestId: spec.requestId,
+    meta: { [SUBSCRIPTION_ID_META_KEY]: spec.requestId },
     idPrefix: spec.idPrefix,
     after,
     maxAgeMs: spec.params.maxAgeMs,

@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import type { Gap } from '../delivery/reader.js';
-import { SseStream, type SseStreamOptions } from '../delivery/sse-stream.js';
-import type { StreamEnd } from '../delivery/stream-end.js';
 import type { SerializedEvent } from '../log/event-log.js';
+import type { Gap } from './reader.js';
+import { SseStream, type SseStreamOptions } from './sse-stream.js';
+import type { StreamEnd } from './stream-end.js';
 
 export interface FeedStreamOptions extends SseStreamOptions {
   /** `retry:` advertised to clients that reconnect on their own (browsers' EventSource). */

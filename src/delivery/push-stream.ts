@@ -1,12 +1,11 @@
 import type { ServerResponse } from 'node:http';
-import { SUBSCRIPTION_ID_META_KEY } from '@modelcontextprotocol/server';
 import type { Event } from '../events/event.js';
 import { topLevelStrings } from '../events/stored-json.js';
-import type { Gap } from '../delivery/reader.js';
-import { SseStream, type SseStreamOptions } from '../delivery/sse-stream.js';
-import type { StreamEnd, StreamEndReason } from '../delivery/stream-end.js';
+import { youngEnough } from '../events/ulid.js';
 import type { SerializedEvent } from '../log/event-log.js';
-import { youngEnough } from './event-types.js';
+import type { Gap } from './reader.js';
+import { SseStream, type SseStreamOptions } from './sse-stream.js';
+import type { StreamEnd, StreamEndReason } from './stream-end.js';
 
 /** How a push stream ended, and where: its position when it stopped. */
 export interface PushStreamEnd extends StreamEnd {
@@ -18,8 +17,10 @@ export interface PushStreamEnd extends StreamEnd {
 export interface PushStreamOptions extends SseStreamOptions {
   /** The subscribed event name, echoed in every occurrence. */
   name: string;
-  /** The `events/stream` request id: the subscription id in every notification's `_meta`. */
+  /** The `events/stream` request id, which the final result answers. */
   requestId: string | number;
+  /** Every notification's `_meta`: the subscription id (the request id) under the MCP SDK's key. */
+  meta: Record<string, unknown>;
   /** Prepended to each frame's SSE id: `<tag>.` on a legacy session, '' otherwise. */
   idPrefix: string;
   /** Start strictly after this cursor (an event id or `LOG_START`). */
@@ -108,7 +109,7 @@ export class PushStream extends SseStream {
   ) {
     super(res, options);
     this.#announced = !options.announce;
-    this.#meta = JSON.stringify({ [SUBSCRIPTION_ID_META_KEY]: options.requestId });
+    this.#meta = JSON.stringify(options.meta);
     this.#tail = `${this.#meta}}}\n\n`;
     this.#tailBytes = Buffer.from(this.#tail);
   }

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CLIENT_CAPABILITIES_META_KEY, PROTOCOL_VERSION_META_KEY, type ProtocolError } from '@modelcontextprotocol/server';
-import { principalOf } from '../http/access.js';
-import { declaresEvents } from './client-capabilities.js';
-import type { RelayContext } from './relay-context.js';
-import type { StreamRegistry } from './stream-registry.js';
-import { openPushStream, parseStreamParams, type PushSettings, sendError } from './stream-requests.js';
-import { missingEventsCapability } from './wire-errors.js';
+import { principalOf } from '../../http/access.js';
+import { declaresEvents } from '../client-capabilities.js';
+import type { RelayContext } from '../relay-context.js';
+import type { StreamRegistry } from '../stream-registry.js';
+import { openPushStream, parseStreamParams, type PushSettings, sendError } from '../stream-requests.js';
+import { missingEventsCapability } from '../wire-errors.js';
 
 export const MODERN_VERSIONS = ['2026-07-28'];
 

@@ -2,20 +2,20 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import { isInitializeRequest, type McpServer, ProtocolError, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
-import { isUlid, LOG_START } from '../events/ulid.js';
-import { principalOf } from '../http/access.js';
-import type { Budget } from '../http/budget.js';
-import type { Logger } from '../observe/logger.js';
-import { declaresEvents } from './client-capabilities.js';
-import { ListenerIndex } from './listener-index.js';
-import type { PushStream } from './push-stream.js';
-import type { RelayContext } from './relay-context.js';
-import { createRelayServer } from './server-factory.js';
+import type { PushStream } from '../../delivery/push-stream.js';
+import { isUlid, LOG_START } from '../../events/ulid.js';
+import { principalOf } from '../../http/access.js';
+import type { Budget } from '../../http/budget.js';
+import type { Logger } from '../../observe/logger.js';
+import { declaresEvents } from '../client-capabilities.js';
+import { ListenerIndex } from '../listener-index.js';
+import type { RelayContext } from '../relay-context.js';
+import { createRelayServer } from '../server-factory.js';
+import { invalidSpecParams } from '../spec-params.js';
+import type { StreamRegistry } from '../stream-registry.js';
+import { openPushStream, parseStreamParams, type PushSettings, sendError, type StreamParams } from '../stream-requests.js';
+import { limitReached, missingEventsCapability } from '../wire-errors.js';
 import { SessionEventStore } from './session-event-store.js';
-import { invalidSpecParams } from './spec-params.js';
-import type { StreamRegistry } from './stream-registry.js';
-import { openPushStream, parseStreamParams, type PushSettings, sendError, type StreamParams } from './stream-requests.js';
-import { limitReached, missingEventsCapability } from './wire-errors.js';
 
 /** A push stream of a session, kept after its connection drops so `Last-Event-ID` can resume it. */
 interface ResumableStream {
