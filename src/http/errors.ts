@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type express from 'express';
 import { LogError } from '../log/log-error.js';
-import { MemoryError } from '../memory/memory-error.js';
+import { MemoryError } from '../customer-memory/customer-memory.js';
 import type { Logger } from '../observe/logger.js';
 import { RepeatedFailures } from '../observe/repeated-failures.js';
 import { JSON_TOO_DEEP } from './json-depth.js';

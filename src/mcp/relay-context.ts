@@ -1,6 +1,6 @@
 import type { Budget } from '../http/budget.js';
 import type { EventLog } from '../log/event-log.js';
-import type { CustomerMemory } from '../memory/customer-memory.js';
+import type { CustomerMemory } from '../customer-memory/customer-memory.js';
 import type { DeliveryTracker } from '../observe/delivery-tracker.js';
 import type { StreamObserver } from '../observe/stream-stats.js';
 import type { GroupRegistry } from './group-registry.js';

@@ -1,5 +1,5 @@
 import type { Event } from '../events/event.js';
-import type { CustomerMemory } from '../memory/customer-memory.js';
+import type { CustomerMemory } from '../customer-memory/customer-memory.js';
 
 /** Optional details of a derived event. */
 export interface EmitOptions {

@@ -3,7 +3,7 @@ import type { Event } from '../events/event.js';
 import { compileFilter, type EventMatcher } from '../events/filter.js';
 import { openReader, type Reader } from '../delivery/reader.js';
 import type { ClaimedEvent, EventLog } from '../log/event-log.js';
-import type { CustomerMemory } from '../memory/customer-memory.js';
+import type { CustomerMemory } from '../customer-memory/customer-memory.js';
 import type { EmitOptions, ReactionContext, ReactionHandler } from './handler.js';
 import { RunRecorder } from './run-recorder.js';
 

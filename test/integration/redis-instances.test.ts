@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { EventLog } from '../../src/log/event-log.js';
 import { RedisEventLog } from '../../src/log/redis/event-log.js';
-import { RedisCustomerMemory } from '../../src/memory/redis.js';
+import { RedisCustomerMemory } from '../../src/customer-memory/redis/customer-memory.js';
 import { until } from '../contract/log-factory.js';
 import { collect } from '../support/collect.js';
 import { manualClock, newEvent } from '../support/events.js';

@@ -9,7 +9,7 @@ import { createHttpApp } from '../../src/app.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { loadSample } from '../../src/ingest/samples.js';
 import { SqliteEventLog } from '../../src/log/sqlite/event-log.js';
-import { MemoryCustomerMemory } from '../../src/memory/memory.js';
+import { MemoryCustomerMemory } from '../../src/customer-memory/memory/customer-memory.js';
 import { createLogger } from '../../src/observe/logger.js';
 import { secretEnv, startTestRelay, testSecrets } from '../support/relay.js';
 import { oracleSign } from '../support/webhook-oracles.js';

@@ -19,7 +19,6 @@ const SCRIPTS = {
   peek: { file: 'peek.lua', withLibrary: true },
   settle: { file: 'settle.lua', withLibrary: true },
   groupState: { file: 'group-state.lua', withLibrary: true },
-  upsertFact: { file: 'upsert-fact.lua', withLibrary: false },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

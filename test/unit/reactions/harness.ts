@@ -1,6 +1,6 @@
 import type { NewEvent } from '../../../src/events/event.js';
 import { MemoryEventLog } from '../../../src/log/memory/event-log.js';
-import { MemoryCustomerMemory } from '../../../src/memory/memory.js';
+import { MemoryCustomerMemory } from '../../../src/customer-memory/memory/customer-memory.js';
 import { builtInHandlers, type BuiltInHandlerOptions } from '../../../src/reactions/built-in-handlers.js';
 import type { ReactionHandler } from '../../../src/reactions/handler.js';
 import { ReactionRunner } from '../../../src/reactions/runner.js';

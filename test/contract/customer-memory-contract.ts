@@ -1,7 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ContextChange, CustomerMemory } from '../../src/memory/customer-memory.js';
-import type { CustomerMemoryOptions } from '../../src/memory/stored-customer-memory.js';
-import { MemoryError } from '../../src/memory/memory-error.js';
+import { type ContextChange, type CustomerMemory, type CustomerMemoryOptions, MemoryError } from '../../src/customer-memory/customer-memory.js';
 
 /** Opens a fresh, empty customer memory of one backend; the suite closes it. */
 export type CustomerMemoryFactory = (options: CustomerMemoryOptions) => CustomerMemory | Promise<CustomerMemory>;

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteEventLog } from '../../src/log/sqlite/event-log.js';
-import { SqliteCustomerMemory } from '../../src/memory/sqlite.js';
+import { SqliteCustomerMemory } from '../../src/customer-memory/sqlite/customer-memory.js';
 import { newEvent } from '../support/events.js';
-import { describeCustomerMemoryContract } from './memory-contract.js';
+import { describeCustomerMemoryContract } from './customer-memory-contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'relay-memory-'));
 let n = 0;

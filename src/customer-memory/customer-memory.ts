@@ -47,7 +47,7 @@ export type ContextChangeListener = (change: ContextChange) => void;
 /**
  * What the relay knows about each customer before they call: per customer, a set of keys,
  * each with its current value and the event that wrote it. This documentation is the
- * contract every backend passes (`test/contract/memory-contract.ts`).
+ * contract every backend passes (`test/contract/customer-memory-contract.ts`).
  *
  * Ordering. A key's current value is the one written by the event that happened last:
  * greatest `occurredAt` (as an instant), ties broken by the greater `eventId`. An older event
@@ -87,4 +87,23 @@ export interface CustomerMemory {
   onChange(listener: ContextChangeListener): () => void;
 
   close(): Promise<void>;
+}
+
+export interface CustomerMemoryOptions {
+  /** The clock (ms since epoch) for `updatedAt`/`recordedAt`. */
+  now?: () => number;
+}
+
+export type MemoryErrorCode = 'invalid_input' | 'store_unavailable';
+
+/** A local error of the customer memory. */
+export class MemoryError extends Error {
+  override readonly name = 'MemoryError';
+  constructor(
+    readonly code: MemoryErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }

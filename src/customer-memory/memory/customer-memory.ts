@@ -1,16 +1,18 @@
-import type { FactStore, StoredFact } from './fact-store.js';
-import { StoredCustomerMemory, type CustomerMemoryOptions } from './stored-customer-memory.js';
+import type { CustomerMemoryOptions, UpsertOutcome } from '../customer-memory.js';
+import { applyWrite, type FactRows, type StoredFact } from '../fact-rules.js';
+import { type FactStore, StoredCustomerMemory } from '../stored-customer-memory.js';
 
 /** `customerId` and `key` joined by a character neither may make ambiguous. */
 const slot = (customerId: string, key: string) => `${customerId}\u0000${key}`;
 
-class InMemoryFactStore implements FactStore {
+/** Every primitive is synchronous, so each upsert is trivially atomic. */
+class InMemoryFactStore implements FactStore, FactRows {
   readonly kind = 'memory' as const;
   readonly #current = new Map<string, Map<string, StoredFact>>();
   readonly #writes = new Map<string, Map<string, StoredFact>>();
 
-  transaction<T>(fn: () => T): T {
-    return fn();
+  upsert(customerId: string, key: string, write: StoredFact): UpsertOutcome {
+    return applyWrite(this, customerId, key, write);
   }
 
   current(customerId: string, key: string): StoredFact | undefined {

@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import type { FactStore, StoredFact } from './fact-store.js';
-import { StoredCustomerMemory, type CustomerMemoryOptions } from './stored-customer-memory.js';
+import type Database from 'better-sqlite3';
+import { openSqlite, type SqliteSynchronous } from '../../log/sqlite/connection.js';
+import type { CustomerMemoryOptions, UpsertOutcome } from '../customer-memory.js';
+import { applyWrite, type FactRows, type StoredFact } from '../fact-rules.js';
+import { type FactStore, StoredCustomerMemory } from '../stored-customer-memory.js';
 
 /**
  * Its own tables (prefixed `memory_`), so it can share the event log's file: one file to back
@@ -52,23 +52,19 @@ const fromRow = (row: FactRow): StoredFact => ({
 
 const COLUMNS = 'key, value, event_id, occurred_at, occurred_ms, stored_ms';
 
-class SqliteFactStore implements FactStore {
+class SqliteFactStore implements FactStore, FactRows {
   readonly kind = 'sqlite' as const;
   readonly #db: Database.Database;
-  readonly #tx: (fn: () => unknown) => unknown;
+  /** Whether `close` closes the database: not when it is shared (`openBackend` closes it). */
+  readonly #ownsDb: boolean;
+  readonly #upsert: Database.Transaction<(customerId: string, key: string, write: StoredFact) => UpsertOutcome>;
   readonly #q;
 
-  constructor(path: string, synchronous: 'full' | 'normal', busyTimeoutMs: number) {
-    mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
+  constructor(db: Database.Database, ownsDb: boolean) {
     this.#db = db;
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${synchronous === 'normal' ? 'normal' : 'full'}`);
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    this.#ownsDb = ownsDb;
     db.exec(SCHEMA);
-    const tx = db.transaction((fn: () => unknown) => fn());
-    // IMMEDIATE: the read of the current value and the write are one serialized step.
-    this.#tx = (fn) => tx.immediate(fn);
+    this.#upsert = db.transaction((customerId: string, key: string, write: StoredFact) => applyWrite(this, customerId, key, write));
     this.#q = {
       current: db.prepare<[string, string], FactRow>(`SELECT ${COLUMNS} FROM memory_facts WHERE customer_id = ? AND key = ?`),
       setCurrent: db.prepare(
@@ -87,8 +83,9 @@ class SqliteFactStore implements FactStore {
     };
   }
 
-  transaction<T>(fn: () => T): T {
-    return this.#tx(fn) as T;
+  upsert(customerId: string, key: string, write: StoredFact): UpsertOutcome {
+    // IMMEDIATE: the read of the current value and the write are one serialized step.
+    return this.#upsert.immediate(customerId, key, write);
   }
 
   current(customerId: string, key: string): StoredFact | undefined {
@@ -117,22 +114,35 @@ class SqliteFactStore implements FactStore {
   }
 
   close(): void {
-    if (this.#db.open) this.#db.close();
+    if (this.#ownsDb && this.#db.open) this.#db.close();
   }
 }
 
-export interface SqliteCustomerMemoryOptions extends CustomerMemoryOptions {
-  /** The database file (may be the event log's); created, with its folder, on first open. */
-  path: string;
-  /** `full` (default): fsync per write. `normal`: survives kill -9, not power loss. */
-  synchronous?: 'full' | 'normal';
-  /** How long a write waits for another connection's write lock (default 5 s). */
-  busyTimeoutMs?: number;
-}
+export type SqliteCustomerMemoryOptions = CustomerMemoryOptions &
+  (
+    | {
+        /** The database file (may be the event log's); created, with its folder, on first open. */
+        path: string;
+        /** `full` (default): fsync per write. `normal`: survives kill -9, not power loss. */
+        synchronous?: SqliteSynchronous;
+        /** How long a write waits for another connection's write lock (default 5 s). */
+        busyTimeoutMs?: number;
+      }
+    | {
+        /** A database opened by `openSqlite` and shared with the event log; its opener closes it. */
+        database: Database.Database;
+      }
+  );
 
 /** Customer memory in a SQLite file (WAL, fsync per write): durable, single machine. */
 export class SqliteCustomerMemory extends StoredCustomerMemory {
-  constructor({ path, synchronous = 'full', busyTimeoutMs = 5000, ...options }: SqliteCustomerMemoryOptions) {
-    super(new SqliteFactStore(path, synchronous, busyTimeoutMs), options);
+  constructor(options: SqliteCustomerMemoryOptions) {
+    if ('database' in options) {
+      const { database, ...rest } = options;
+      super(new SqliteFactStore(database, false), rest);
+    } else {
+      const { path, synchronous = 'full', busyTimeoutMs = 5000, ...rest } = options;
+      super(new SqliteFactStore(openSqlite(path, synchronous, busyTimeoutMs), true), rest);
+    }
   }
 }

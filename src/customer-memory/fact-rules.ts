@@ -1,11 +1,45 @@
-import type { Fact, FactRecord, FactSource } from './customer-memory.js';
-import type { StoredFact } from './fact-store.js';
-import { MemoryError } from './memory-error.js';
+import { type Fact, type FactRecord, type FactSource, MemoryError, type UpsertOutcome } from './customer-memory.js';
 
 /**
- * The input checks and the event order every customer-memory backend applies, written once
- * (the Redis backend's `upsert-fact.lua` compares writes by the same order).
+ * The input checks and the event order every customer-memory backend applies, written once,
+ * and the upsert rules for the backends whose primitives run in one synchronous transaction
+ * (memory, SQLite). The Redis backend runs the same rules, in the same order, as
+ * `redis/upsert-fact.lua`.
  */
+
+/** A stored write of one key, as the backends keep it. */
+export interface StoredFact {
+  value: string;
+  eventId: string;
+  occurredAt: string;
+  /** `occurredAt` as ms since epoch: what ordering compares. */
+  occurredMs: number;
+  /** ms since epoch. */
+  storedMs: number;
+}
+
+/** The synchronous primitives {@link applyWrite} runs on, inside the backend's transaction. */
+export interface FactRows {
+  current(customerId: string, key: string): StoredFact | undefined;
+  setCurrent(customerId: string, key: string, fact: StoredFact): void;
+  /** True when this event already wrote this key. */
+  hasWrite(customerId: string, key: string, eventId: string): boolean;
+  addWrite(customerId: string, key: string, fact: StoredFact): void;
+}
+
+/**
+ * One upsert by the contract's rules; the caller runs it in one transaction. A repeat of an
+ * event that already wrote the key changes nothing; otherwise the write joins the key's
+ * history and becomes current unless an event that happened later already wrote the key.
+ */
+export function applyWrite(rows: FactRows, customerId: string, key: string, write: StoredFact): UpsertOutcome {
+  if (rows.hasWrite(customerId, key, write.eventId)) return 'duplicate';
+  rows.addWrite(customerId, key, write);
+  const current = rows.current(customerId, key);
+  if (current !== undefined && !isNewer(write, current)) return 'stale';
+  rows.setCurrent(customerId, key, write);
+  return 'applied';
+}
 
 const KEY = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
 
