@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { DURATION_UNITS, parseDuration } from './duration.js';
 import type { ProviderKind } from './ingest/provider.js';
 import { providerKinds } from './ingest/provider.js';
 import type { BudgetLimits } from './http/budget.js';
@@ -114,15 +115,6 @@ export interface RelayConfig {
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-}
-
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `500ms`, `30s`, `15m`, `24h`, `7d`, or a bare number of milliseconds. */
-export function parseDuration(text: string): number | undefined {
-  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!match) return undefined;
-  return Number(match[1]) * DURATION_UNITS[match[2] ?? 'ms']!;
 }
 
 function parseStore(text: string, synchronous: 'full' | 'normal'): StoreConfig | string {

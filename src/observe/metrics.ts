@@ -1,8 +1,15 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ulidTime } from '../events/ulid.js';
 import type { GroupCounts } from '../log/event-log.js';
-import type { RunTotals } from '../reactions/run-recorder.js';
-import type { LatencyKind } from './windowed-stats.js';
+import type { LatencyKind, ReactionOutcome } from './windowed-stats.js';
+
+/** Handler runs by handler and outcome, with the time they took. */
+export interface RunTotals {
+  handler: string;
+  outcome: ReactionOutcome;
+  count: number;
+  totalMs: number;
+}
 
 /** Read on each scrape, so the numbers come from their owners instead of being counted twice. */
 export interface MetricsSources {

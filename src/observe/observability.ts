@@ -1,13 +1,12 @@
 import type { Event } from '../events/event.js';
 import { isCatalogueType } from '../events/catalogue.js';
 import type { EventLog, GroupCounts } from '../log/event-log.js';
-import type { RunRecorder, RunTotals } from '../reactions/run-recorder.js';
 import { DeliveryTracker, type TrackedEvent } from './delivery-tracker.js';
 import { DropAlert } from './drop-alert.js';
 import type { Logger } from './logger.js';
-import { RelayMetrics } from './metrics.js';
+import { RelayMetrics, type RunTotals } from './metrics.js';
 import { ERA_VERSIONS, type StreamEra, StreamStats } from './stream-stats.js';
-import { WindowedStats } from './windowed-stats.js';
+import { type ReactionOutcome, WindowedStats } from './windowed-stats.js';
 
 /** The label every webhook route that is not a configured source shares. */
 export const UNKNOWN_SOURCE = '_unknown';
@@ -28,6 +27,13 @@ export interface ObservabilityOptions {
   dropAlert: number;
   maxTracked?: number;
   now?: () => number;
+}
+
+/** Where the reactions' handler runs are counted (the reactions' `RunRecorder`): totals, and each run as it ends. */
+export interface RunSource {
+  totals(): RunTotals[];
+  /** Calls `listener` after every run; returns the unsubscribe function. */
+  onRun(listener: (run: { handler: string; outcome: ReactionOutcome }) => void): () => void;
 }
 
 /** Where resource-update listeners and the updates sent to them are counted (the MCP endpoint). */
@@ -57,7 +63,7 @@ export class Observability {
   readonly #sources: ReadonlySet<string>;
   readonly #groups: { names(): Iterable<string> };
   readonly #logger: Logger;
-  #reactions: { recorder: RunRecorder; group: string; unsubscribe: () => void } | null = null;
+  #reactions: { runs: RunSource; group: string; unsubscribe: () => void } | null = null;
   #listeners: ListenerSource = { listeners: () => ({ legacy: 0, modern: 0 }), resourceUpdates: () => ({ legacy: 0, modern: 0 }) };
   #sweep: NodeJS.Timeout | null = null;
   #evaluating: Promise<void> = Promise.resolve();
@@ -123,9 +129,9 @@ export class Observability {
   }
 
   /** Counts the reactions' runs (their recorder stays the one count) and their consumer group. */
-  watchReactions(recorder: RunRecorder, group: string): void {
-    const unsubscribe = recorder.onRun((run) => this.stats.reaction(run.handler, run.outcome, this.now()));
-    this.#reactions = { recorder, group, unsubscribe };
+  watchReactions(runs: RunSource, group: string): void {
+    const unsubscribe = runs.onRun((run) => this.stats.reaction(run.handler, run.outcome, this.now()));
+    this.#reactions = { runs, group, unsubscribe };
   }
 
   /** Where resource-update listeners are counted (the MCP endpoint, built after this). */
@@ -139,7 +145,7 @@ export class Observability {
   }
 
   reactionTotals(): RunTotals[] {
-    return this.#reactions?.recorder.totals() ?? [];
+    return this.#reactions?.runs.totals() ?? [];
   }
 
   /** Pending, leased and dead-lettered per known group the viewer may see (read from the log on demand). */

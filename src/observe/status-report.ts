@@ -1,4 +1,4 @@
-import { parseDuration } from '../config.js';
+import { parseDuration } from '../duration.js';
 import type { GroupCounts } from '../log/event-log.js';
 import type { LatencyBins } from './latency-bins.js';
 import type { GroupVisibility, Observability } from './observability.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseDuration, secretVariable } from '../../src/config.js';
+import { ConfigError, loadConfig, secretVariable } from '../../src/config.js';
+import { parseDuration } from '../../src/duration.js';
 
 describe('configuration', () => {
   it('defaults to loopback, port 8787 and the SQLite file under ./data', () => {
