@@ -1,19 +1,19 @@
-import { openLog } from '../src/app.js';
+import { type Backend, openBackend } from '../src/backend.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import type { NewEvent } from '../src/events/event.js';
-import type { EventLog } from '../src/log/event-log.js';
 import { stripePaymentFailed } from './stripe-event.js';
 
 /**
  * The stores the `scale` benchmark compares, opened the way the relay opens them (its own
- * config parsing and `openLog`), so a store the relay gains is measured with no change here.
+ * config parsing and `openBackend`), so a store the relay gains is measured with no change here.
  */
 
 const BATCH = 1000;
 
-/** The relay's log for `RELAY_STORE=<store>`, in this process. */
-export function openStore(store: string): EventLog {
-  return openLog(loadConfig({ RELAY_STORE: store }));
+/** The relay's stores for `RELAY_STORE=<store>`, in this process; `close()` closes them all. */
+export function openStore(store: string): Backend {
+  const config = loadConfig({ RELAY_STORE: store });
+  return openBackend(config.store, config.log);
 }
 
 /** Why the relay refuses `RELAY_STORE=<store>`, or undefined when it accepts it. */
@@ -32,13 +32,13 @@ export function storeRefusal(store: string): string | undefined {
  * serving it starts: a fast way to give a subscriber a long backlog to miss.
  */
 export async function preloadStore(store: string, events: number): Promise<void> {
-  const log = openStore(store);
+  const backend = openStore(store);
   try {
     for (let done = 0; done < events; done += BATCH) {
       const batch: NewEvent[] = Array.from({ length: Math.min(BATCH, events - done) }, stripePaymentFailed);
-      await log.append(batch);
+      await backend.log.append(batch);
     }
   } finally {
-    await log.close();
+    await backend.close();
   }
 }

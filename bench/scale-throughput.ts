@@ -40,11 +40,11 @@ export function measureStoreIngest(stores: readonly StoreUnderTest[], pool: Deli
  */
 export async function measureStoreAppends(stores: readonly StoreUnderTest[], dir: string, seconds: number, rounds: number): Promise<AppendRow[]> {
   const bare = new BareSqlite(join(dir, 'bare-append.db'), 'full');
-  const logs = stores.map((s) => openStore(s.store));
+  const backends = stores.map((s) => openStore(s.store));
   try {
     const slices = [
       (b: Budget) => timeSync(() => bare.insert([stripePaymentFailed()]), b),
-      ...logs.map((log) => (b: Budget) => timeProducers(PRODUCERS, () => log.append(stripePaymentFailed()), b)),
+      ...backends.map(({ log }) => (b: Budget) => timeProducers(PRODUCERS, () => log.append(stripePaymentFailed()), b)),
     ];
     for (const slice of slices) await slice(APPEND_WARMUP);
     console.error(`append: ${stores.map((s) => s.name).join(', ')} and the bare loop, ${rounds} interleaved rounds`);
@@ -55,6 +55,6 @@ export async function measureStoreAppends(stores: readonly StoreUnderTest[], dir
     ];
   } finally {
     bare.close();
-    for (const log of logs) await log.close();
+    for (const backend of backends) await backend.close();
   }
 }

@@ -21,13 +21,8 @@ import type { EventLog } from './log/event-log.js';
 import type { Logger } from './observe/logger.js';
 import { healthRoute, metricsRoute, readyRoute, statusRoute } from './observe/http-routes.js';
 import { Observability } from './observe/observability.js';
-import { MemoryEventLog } from './log/memory/event-log.js';
-import { RedisEventLog } from './log/redis/event-log.js';
-import { SqliteEventLog } from './log/sqlite/event-log.js';
+import { openBackend } from './backend.js';
 import type { CustomerMemory } from './customer-memory/customer-memory.js';
-import { MemoryCustomerMemory } from './customer-memory/memory/customer-memory.js';
-import { RedisCustomerMemory } from './customer-memory/redis/customer-memory.js';
-import { SqliteCustomerMemory } from './customer-memory/sqlite/customer-memory.js';
 import { builtInHandlers } from './reactions/built-in-handlers.js';
 import { checkHandlers, type ReactionHandler } from './reactions/handler.js';
 import { loadHandlerModules } from './reactions/load-handlers.js';
@@ -43,21 +38,6 @@ export interface Relay {
   /** The bound address, e.g. `http://127.0.0.1:8787`. */
   readonly url: string;
   close(): Promise<void>;
-}
-
-export function openLog(config: RelayConfig): EventLog {
-  const store = config.store;
-  if (store.kind === 'memory') return new MemoryEventLog(config.log);
-  if (store.kind === 'redis') return new RedisEventLog({ url: store.url, ...config.log });
-  return new SqliteEventLog({ path: store.path, synchronous: store.synchronous, ...config.log });
-}
-
-/** The customer memory on the log's backend; with SQLite, in the log's file (its own tables). */
-export function openMemory(config: RelayConfig): CustomerMemory {
-  const store = config.store;
-  if (store.kind === 'memory') return new MemoryCustomerMemory();
-  if (store.kind === 'redis') return new RedisCustomerMemory({ url: store.url });
-  return new SqliteCustomerMemory({ path: store.path, synchronous: store.synchronous });
 }
 
 /** The built-in handlers, then the user's (`RELAY_HANDLERS`); a module that does not load stops the start. */
@@ -185,24 +165,21 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
 
 /** Builds the backends, wires the parts, binds the HTTP server and starts retention. */
 export async function startRelay(config: RelayConfig, logger: Logger): Promise<Relay> {
-  const log = openLog(config);
-  let memory: CustomerMemory | undefined;
+  const backend = openBackend(config.store, config.log);
+  const { log, memory } = backend;
   let parts: HttpParts;
   let handlers: ReactionHandler[] = [];
   try {
-    memory = openMemory(config);
     if (config.reactions.enabled) handlers = await reactionHandlers(config);
     parts = createHttpApp(log, memory, config, logger);
   } catch (error) {
-    await memory?.close();
-    await log.close();
+    await backend.close();
     throw error;
   }
   const stopResourceUpdates = await startResourceUpdates(parts.context, parts.mcp, logger);
 
   const server = await listen(parts.listener, config).catch(async (error: unknown) => {
-    await memory.close();
-    await log.close();
+    await backend.close();
     throw error;
   });
   const retention = setInterval(() => {
@@ -239,8 +216,7 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await memory.close();
-      await log.close();
+      await backend.close();
     },
   };
 }

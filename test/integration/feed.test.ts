@@ -3,7 +3,8 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpApp, openLog, openMemory, type HttpParts, type Relay } from '../../src/app.js';
+import { createHttpApp, type HttpParts, type Relay } from '../../src/app.js';
+import { openBackend } from '../../src/backend.js';
 import { loadConfig } from '../../src/config.js';
 import { ulidFloor } from '../../src/events/ulid.js';
 import type { EventLog } from '../../src/log/event-log.js';
@@ -249,8 +250,9 @@ describe('GET /feed connection lifetime', () => {
   let base: string;
   beforeAll(async () => {
     const config = loadConfig({ PORT: '0', RELAY_STORE: 'memory', RELAY_STREAM_BUFFER_BYTES: '4096' });
-    log = openLog(config);
-    parts = createHttpApp(log, openMemory(config), config, createLogger('silent'));
+    const backend = openBackend(config.store, config.log);
+    log = backend.log;
+    parts = createHttpApp(log, backend.memory, config, createLogger('silent'));
     server = createServer(parts.listener);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

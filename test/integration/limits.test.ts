@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpApp, openLog, openMemory, type HttpParts, type Relay } from '../../src/app.js';
+import { createHttpApp, type HttpParts, type Relay } from '../../src/app.js';
+import { openBackend } from '../../src/backend.js';
 import { loadConfig } from '../../src/config.js';
 import type { EventLog } from '../../src/log/event-log.js';
 import { createLogger } from '../../src/observe/logger.js';
@@ -139,8 +140,9 @@ describe('events/poll long-poll limits', () => {
   /** A relay whose parts the test can see: how many long polls it holds is not on the wire. */
   async function start(env: Record<string, string>): Promise<void> {
     const config = loadConfig({ PORT: '0', RELAY_STORE: 'memory', ...secretEnv, RELAY_API_KEYS: API_KEYS, ...env });
-    log = openLog(config);
-    parts = createHttpApp(log, openMemory(config), config, createLogger('silent'));
+    const backend = openBackend(config.store, config.log);
+    log = backend.log;
+    parts = createHttpApp(log, backend.memory, config, createLogger('silent'));
     server = createServer(parts.listener);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     relay = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };

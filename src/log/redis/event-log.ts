@@ -33,7 +33,15 @@ import type { RunScript, ScriptName } from './scripts.js';
 import { defineScripts } from './scripts.js';
 import { type CursorReply, readPages, type StoredRow, type StreamEntry } from './read-pages.js';
 
-export type RedisEventLogOptions = LogOptions & RedisConnectionOptions;
+export type RedisEventLogOptions = LogOptions &
+  (
+    | RedisConnectionOptions
+    | {
+        /** A connection from `connectRedis` shared with other stores; its opener closes it. */
+        connection: Redis;
+        keyPrefix?: string;
+      }
+  );
 
 /**
  * The {@link EventLog} on Redis, for several relay instances sharing one ordered log.
@@ -54,6 +62,8 @@ export class RedisEventLog implements EventLog {
   readonly kind = 'redis' as const;
   readonly #options: ResolvedLogOptions;
   readonly #redis: Redis;
+  /** Whether `close` closes the connection: not when it is shared. */
+  readonly #ownsConnection: boolean;
   readonly #scripts: Record<ScriptName, RunScript>;
   readonly #keys: RedisKeys;
   readonly #groups: RedisGroups;
@@ -65,9 +75,20 @@ export class RedisEventLog implements EventLog {
   #closed = false;
 
   constructor(options: RedisEventLogOptions) {
-    const { url, keyPrefix, commandTimeoutMs, ...logOptions } = parseArgument(redisConnectionSchema.loose(), options, 'Redis log options');
-    this.#options = parseArgument(logOptionsSchema, logOptions, 'log options');
-    this.#redis = connectRedis(url, commandTimeoutMs);
+    let keyPrefix: string;
+    if ('connection' in options) {
+      const { connection, keyPrefix: prefix, ...logOptions } = options;
+      keyPrefix = parseArgument(redisConnectionSchema.shape.keyPrefix, prefix, 'Redis log options');
+      this.#options = parseArgument(logOptionsSchema, logOptions, 'log options');
+      this.#redis = connection;
+      this.#ownsConnection = false;
+    } else {
+      const { url, keyPrefix: prefix, commandTimeoutMs, ...logOptions } = parseArgument(redisConnectionSchema.loose(), options, 'Redis log options');
+      keyPrefix = prefix;
+      this.#options = parseArgument(logOptionsSchema, logOptions, 'log options');
+      this.#redis = connectRedis(url, commandTimeoutMs);
+      this.#ownsConnection = true;
+    }
     this.#scripts = defineScripts(this.#redis);
     this.#keys = redisKeys(keyPrefix);
     this.#groups = new RedisGroups(this.#scripts, this.#keys, this.#options, guard);
@@ -211,7 +232,7 @@ export class RedisEventLog implements EventLog {
     this.#closed = true;
     await this.#appends.flush();
     this.#foreign.stop();
-    await this.#redis.quit().catch(() => this.#redis.disconnect());
+    if (this.#ownsConnection) await this.#redis.quit().catch(() => this.#redis.disconnect());
   }
 
   #assertOpen(): void {

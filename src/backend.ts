@@ -1,0 +1,72 @@
+import type { StoreConfig } from './config.js';
+import type { CustomerMemory } from './customer-memory/customer-memory.js';
+import { MemoryCustomerMemory } from './customer-memory/memory/customer-memory.js';
+import { RedisCustomerMemory } from './customer-memory/redis/customer-memory.js';
+import { SqliteCustomerMemory } from './customer-memory/sqlite/customer-memory.js';
+import type { EventLog } from './log/event-log.js';
+import type { LogOptions } from './log/log-options.js';
+import { MemoryEventLog } from './log/memory/event-log.js';
+import { connectRedis, redisConnectionSchema } from './log/redis/connection.js';
+import { RedisEventLog } from './log/redis/event-log.js';
+import { openSqlite } from './log/sqlite/connection.js';
+import { SqliteEventLog } from './log/sqlite/event-log.js';
+import { parseArgument } from './log/validate.js';
+
+/** The stores of one relay, opened together on the configured backend. */
+export interface Backend {
+  readonly log: EventLog;
+  /** What the reactions know per customer: in the log's SQLite file (its own tables), or under the log's Redis key prefix. */
+  readonly memory: CustomerMemory;
+  /** Closes the customer memory, then the log, then the connection they share. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the log and the customer memory on one connection to the store: one Redis client,
+ * or one SQLite database handle. Sharing the handle changes neither durability nor locking:
+ * both stores set the same pragmas (WAL, `synchronous`, `busy_timeout`), every write of
+ * either runs in its own synchronous `BEGIN IMMEDIATE` transaction (better-sqlite3), so
+ * they never interleave on the handle, and other processes still meet the one file lock.
+ */
+export function openBackend(store: StoreConfig, log: LogOptions = {}): Backend {
+  if (store.kind === 'memory') return backend(new MemoryEventLog(log), new MemoryCustomerMemory(), () => {});
+  if (store.kind === 'redis') {
+    const { url, keyPrefix, commandTimeoutMs } = parseArgument(redisConnectionSchema, { url: store.url }, 'Redis log options');
+    const connection = connectRedis(url, commandTimeoutMs);
+    return opened(
+      () => backend(new RedisEventLog({ connection, keyPrefix, ...log }), new RedisCustomerMemory({ connection, keyPrefix }), () =>
+        connection.quit().catch(() => connection.disconnect()),
+      ),
+      () => connection.disconnect(),
+    );
+  }
+  const database = openSqlite(store.path, store.synchronous);
+  return opened(
+    () => backend(new SqliteEventLog({ database, ...log }), new SqliteCustomerMemory({ database }), () => database.close()),
+    () => database.close(),
+  );
+}
+
+/** The stores built on an open connection; the connection is closed if building them fails. */
+function opened(build: () => Backend, closeConnection: () => void): Backend {
+  try {
+    return build();
+  } catch (error) {
+    closeConnection();
+    throw error;
+  }
+}
+
+function backend(log: EventLog, memory: CustomerMemory, closeConnection: () => unknown): Backend {
+  let closing: Promise<void> | undefined;
+  return {
+    log,
+    memory,
+    close: () =>
+      (closing ??= (async () => {
+        await memory.close();
+        await log.close();
+        await closeConnection();
+      })()),
+  };
+}
