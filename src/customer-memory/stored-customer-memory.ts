@@ -97,7 +97,9 @@ export class StoredCustomerMemory implements CustomerMemory {
     try {
       return await fn();
     } catch (error) {
-      if (error instanceof MemoryError) throw error;
+      // Input refusals are the caller's; a record that does not decode is corrupt data (an
+      // internal fault, answered 500), not a store that is unavailable.
+      if (error instanceof MemoryError || error instanceof SyntaxError) throw error;
       throw new MemoryError('store_unavailable', 'the customer memory store failed', { cause: error });
     }
   }
