@@ -19,7 +19,7 @@ import type { RelayContext } from './mcp/relay-context.js';
 import { startResourceUpdates } from './mcp/resource-updates.js';
 import type { EventLog } from './log/event-log.js';
 import type { Logger } from './observe/logger.js';
-import { healthRoute, metricsRoute, readyRoute, statusRoute } from './observe/http-routes.js';
+import { healthRoute, metricsRoute, readyRoute, statusRoute } from './http/observe-routes.js';
 import { Observability } from './observe/observability.js';
 import { openBackend } from './backend.js';
 import type { CustomerMemory } from './customer-memory/customer-memory.js';

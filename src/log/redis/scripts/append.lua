@@ -2,7 +2,7 @@
 -- Ids are minted here, under Redis's single-threaded script execution, from the stored head:
 -- each is strictly greater than the one before it, whatever the callers' clocks say.
 --
--- KEYS[1] meta hash (head, pos)      KEYS[2] events stream (see redis-keys.ts for the entry)
+-- KEYS[1] meta hash (head, pos)      KEYS[2] events stream (see keys.ts for the entry)
 -- KEYS[3] ids hash (ulid -> pos)     KEYS[4] dedup hash (source NUL sourceEventId -> ulid)
 -- KEYS[5] dedup-at zset (dedup key scored by received ms)
 -- ARGV[1] now (ms since epoch, the log's clock)   ARGV[2] 16 random base32 characters

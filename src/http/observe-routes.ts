@@ -1,8 +1,8 @@
 import type express from 'express';
-import { isStoreFailure } from '../http/errors.js';
+import { isStoreFailure } from './errors.js';
 import type { EventLog } from '../log/event-log.js';
-import type { GroupVisibility, Observability } from './observability.js';
-import { parseSince, statusReport } from './status-report.js';
+import type { GroupVisibility, Observability } from '../observe/observability.js';
+import { parseSince, statusReport } from '../observe/status-report.js';
 
 /** How long `/readyz` waits for the store before calling it unavailable. */
 const READY_TIMEOUT_MS = 2000;
