@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { packageFile } from '../../package-root.js';
 import { connectRedis, redisConnectionSchema, type RedisConnectionOptions } from '../../log/redis/connection.js';
 import { type CustomerMemoryOptions, MemoryError, type UpsertOutcome } from '../customer-memory.js';
 import type { StoredFact } from '../fact-rules.js';
@@ -95,12 +94,6 @@ let upsertFactSource: string | undefined;
  */
 function upsertFactLua(): string {
   if (upsertFactSource !== undefined) return upsertFactSource;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the package root holding src/customer-memory/redis/upsert-fact.lua');
-    dir = parent;
-  }
-  upsertFactSource = readFileSync(join(dir, 'src', 'customer-memory', 'redis', 'upsert-fact.lua'), 'utf8');
+  upsertFactSource = readFileSync(packageFile(import.meta.url, 'src', 'customer-memory', 'redis', 'upsert-fact.lua'), 'utf8');
   return upsertFactSource;
 }

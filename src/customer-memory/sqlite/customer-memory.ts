@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { openSqlite, type SqliteSynchronous } from '../../log/sqlite/connection.js';
+import { openTarget, type SqliteTarget } from '../../log/sqlite/connection.js';
 import type { CustomerMemoryOptions, UpsertOutcome } from '../customer-memory.js';
 import { applyWrite, type FactRows, type StoredFact } from '../fact-rules.js';
 import { type FactStore, StoredCustomerMemory } from '../stored-customer-memory.js';
@@ -118,31 +118,12 @@ class SqliteFactStore implements FactStore, FactRows {
   }
 }
 
-export type SqliteCustomerMemoryOptions = CustomerMemoryOptions &
-  (
-    | {
-        /** The database file (may be the event log's); created, with its folder, on first open. */
-        path: string;
-        /** `full` (default): fsync per write. `normal`: survives kill -9, not power loss. */
-        synchronous?: SqliteSynchronous;
-        /** How long a write waits for another connection's write lock (default 5 s). */
-        busyTimeoutMs?: number;
-      }
-    | {
-        /** A database opened by `openSqlite` and shared with the event log; its opener closes it. */
-        database: Database.Database;
-      }
-  );
+export type SqliteCustomerMemoryOptions = CustomerMemoryOptions & SqliteTarget;
 
-/** Customer memory in a SQLite file (WAL, fsync per write): durable, single machine. */
+/** Customer memory in a SQLite file (WAL, fsync per write), or in the event log's database: durable, single machine. */
 export class SqliteCustomerMemory extends StoredCustomerMemory {
   constructor(options: SqliteCustomerMemoryOptions) {
-    if ('database' in options) {
-      const { database, ...rest } = options;
-      super(new SqliteFactStore(database, false), rest);
-    } else {
-      const { path, synchronous = 'full', busyTimeoutMs = 5000, ...rest } = options;
-      super(new SqliteFactStore(openSqlite(path, synchronous, busyTimeoutMs), true), rest);
-    }
+    const { db, owned, rest } = openTarget(options);
+    super(new SqliteFactStore(db, owned), rest);
   }
 }

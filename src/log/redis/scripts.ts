@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { packageFile } from '../../package-root.js';
 
 /**
  * The Lua scripts of the Redis log, kept as `.lua` files in `scripts/` beside this module's
@@ -25,13 +25,7 @@ export type ScriptName = keyof typeof SCRIPTS;
 export type RunScript = (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
 
 function scriptFolder(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the package root holding src/log/redis/scripts/*.lua');
-    dir = parent;
-  }
-  return join(dir, 'src', 'log', 'redis', 'scripts');
+  return packageFile(import.meta.url, 'src', 'log', 'redis', 'scripts');
 }
 
 let sources: Map<ScriptName, { lua: string; numberOfKeys: number }> | undefined;

@@ -23,3 +23,31 @@ export function openSqlite(path: string, synchronous: SqliteSynchronous = 'full'
   }
   return db;
 }
+
+/** A store's own database file. */
+export interface SqliteFile {
+  /** The database file; created, with its folder, on first open. */
+  path: string;
+  /** `full` (default): fsync per commit. `normal`: survives kill -9, not power loss. */
+  synchronous?: SqliteSynchronous;
+  /** How long a write waits for another connection's write lock before failing (default 5 s). */
+  busyTimeoutMs?: number;
+}
+
+/** A database opened by `openSqlite` and shared between stores; its opener closes it. */
+export interface SqliteShared {
+  database: Database.Database;
+}
+
+/** Where a SQLite store keeps its data: a file of its own, or a shared database. */
+export type SqliteTarget = SqliteFile | SqliteShared;
+
+/**
+ * The database `options` name, whether the store owns it (opened it, so closes it), and the
+ * options that are not about the database.
+ */
+export function openTarget<T extends object>(options: T & SqliteTarget): { db: Database.Database; owned: boolean; rest: Omit<T, keyof SqliteFile | keyof SqliteShared> } {
+  const { path, synchronous, busyTimeoutMs, database, ...rest } = options as T & Partial<SqliteFile & SqliteShared>;
+  if (database !== undefined) return { db: database, owned: false, rest };
+  return { db: openSqlite(path!, synchronous, busyTimeoutMs), owned: true, rest };
+}

@@ -7,35 +7,16 @@ import type { LogOptions } from '../log-options.js';
 import type { LogStore } from '../log-store.js';
 import type { ScanRow } from '../scan.js';
 import { StoredEventLog } from '../stored-event-log.js';
-import { openSqlite, type SqliteSynchronous } from './connection.js';
+import { openTarget, type SqliteTarget } from './connection.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
 
-export type SqliteEventLogOptions = LogOptions &
-  (
-    | {
-        /** The database file; created, with its folder, on first open. */
-        path: string;
-        /** `full` (default): fsync per commit. `normal`: survives kill -9, not power loss. */
-        synchronous?: SqliteSynchronous;
-        /** How long a commit waits for another process's write lock before failing (default 5 s). */
-        busyTimeoutMs?: number;
-      }
-    | {
-        /** A database opened by `openSqlite` and shared with other stores; its opener closes it. */
-        database: Database.Database;
-      }
-  );
+export type SqliteEventLogOptions = LogOptions & SqliteTarget;
 
 /** The event log in one SQLite file (WAL): the default, durable, single-machine backend. */
 export class SqliteEventLog extends StoredEventLog {
   constructor(options: SqliteEventLogOptions) {
-    if ('database' in options) {
-      const { database, ...logOptions } = options;
-      super(new SqliteStore(database, false), logOptions);
-    } else {
-      const { path, synchronous = 'full', busyTimeoutMs = 5000, ...logOptions } = options;
-      super(new SqliteStore(openSqlite(path, synchronous, busyTimeoutMs), true), logOptions);
-    }
+    const { db, owned, rest } = openTarget(options);
+    super(new SqliteStore(db, owned), rest);
   }
 }
 
