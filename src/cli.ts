@@ -28,6 +28,18 @@ commands:
 
 Every option also reads from the environment (HOST, PORT, RELAY_STORE, …); see README.md.`;
 
+/** How long an exit waits for the log lines still queued for stdout's reader. */
+const FLUSH_MS = 250;
+
+/**
+ * Exits once stdout has taken the lines queued for it — so the last ones reach a reader whole —
+ * or after {@link FLUSH_MS} when nobody reads (a stalled or gone reader never holds the exit).
+ */
+function exitFlushed(code: number): void {
+  setTimeout(() => process.exit(code), FLUSH_MS);
+  process.stdout.write('', () => process.exit(code));
+}
+
 async function serve(argv: string[]): Promise<void> {
   const config = loadConfig(process.env, argv);
   const logger = createLogger(config.logLevel);
@@ -44,7 +56,7 @@ async function serve(argv: string[]): Promise<void> {
   const shutdown = (signal: string) => {
     if (closing) {
       logger.warn({ signal }, 'second signal: exiting without finishing the shutdown');
-      process.exit(1);
+      exitFlushed(1);
     }
     closing = true;
     const graceMs = config.shutdownGraceMs;
@@ -52,13 +64,13 @@ async function serve(argv: string[]): Promise<void> {
     // Whatever is still open by then (a handler that never returns, a peer that never answers) is abandoned.
     setTimeout(() => {
       logger.error({ graceMs }, 'shutdown did not finish within RELAY_SHUTDOWN_GRACE: exiting');
-      process.exit(1);
+      exitFlushed(1);
     }, graceMs);
     relay.close().then(
-      () => process.exit(0),
+      () => exitFlushed(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        exitFlushed(1);
       },
     );
   };

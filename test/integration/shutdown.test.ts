@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Relay } from '../../src/app.js';
 import { eventually, modernPost, modernStream, postStandardWebhook, rawLegacySession, readRpc } from '../support/mcp-clients.js';
-import { exited, type RelayProcess, serveRelay } from '../support/relay-process.js';
+import { exited, logRecord, type RelayProcess, serveRelay } from '../support/relay-process.js';
 import { secretEnv } from '../support/relay.js';
 
 /** Generous: a loaded machine slows the exit, it must not fail the test; nothing here measures time. */
@@ -71,7 +71,7 @@ async function floodLog(relay: RelayProcess, lines: number): Promise<void> {
   socket.destroy();
 }
 
-const logged = (relay: RelayProcess, msg: string) => relay.lines.some((line) => (JSON.parse(line) as { msg?: string }).msg === msg);
+const logged = (relay: RelayProcess, msg: string) => relay.lines.some((line) => logRecord(line)?.msg === msg);
 
 describe('mcp-event-relay serve stopping', () => {
   it(

@@ -33,13 +33,23 @@ export async function serveRelay(env: Record<string, string>): Promise<RelayProc
   const stdout = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
     stdout.on('line', (line) => {
-      const record = JSON.parse(line) as { url?: string };
-      if (record.url) resolve(record.url);
+      const record = logRecord(line);
+      if (record?.url) resolve(record.url as string);
       else lines.push(line);
     });
     child.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening: ${stderr.trim()}`)));
   });
   return { child, url, port: Number(new URL(url).port), lines };
+}
+
+/** A stdout line as the JSON record it should be; `undefined` for anything else (a test then fails on what is missing). */
+export function logRecord(line: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Resolves with the exit code once `child` has exited (at once when it already has). */

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { signDelivery } from '../../../src/ingest/sign.js';
 import { keys } from '../../support/mcp-clients.js';
 import { secretEnv, testSecrets } from '../../support/relay.js';
+import { logRecord } from '../../support/relay-process.js';
 
 const cli = join(import.meta.dirname, '../../../src/cli.ts');
 
@@ -60,7 +61,7 @@ export class RelayProcess {
     });
     const listening = (async () => {
       for await (const line of createInterface({ input: child.stdout! })) {
-        if (line.startsWith('{') && typeof (JSON.parse(line) as { url?: unknown }).url === 'string') return;
+        if (typeof logRecord(line)?.url === 'string') return;
       }
     })();
     await Promise.race([listening, exited]);
