@@ -113,7 +113,7 @@ async function context(suite: SuiteOptions): Promise<Context> {
     connect,
     subscription,
     canTrigger: trigger !== undefined,
-    trigger: () => (trigger === undefined ? Promise.reject(new Error('no --trigger')) : runTrigger(trigger, subscription)),
+    trigger: () => (trigger === undefined ? Promise.reject(new Error('no --trigger')) : runTrigger(trigger, subscription, suite)),
   };
 }
 

@@ -113,14 +113,18 @@ export function wireOptions(options: SuiteOptions, capabilities: Json): WireOpti
 let triggered = 0;
 
 /**
- * Runs the trigger: a URL is POSTed `{ name, arguments, seq }` and must answer 2xx; anything
+ * Runs the trigger: a URL is POSTed `{ name, arguments, seq }` (with the bearer token when it
+ * is on the server's origin) and must answer 2xx; anything
  * else is a shell command (environment `EVENTS_NAME`, `EVENTS_ARGUMENTS`, `EVENTS_SEQ`) that
  * must exit 0.
  */
-export async function runTrigger(spec: string, subscription: Subscription): Promise<void> {
+export async function runTrigger(spec: string, subscription: Subscription, options: Pick<SuiteOptions, 'url' | 'token'>): Promise<void> {
   const seq = ++triggered;
   if (/^https?:\/\//.test(spec)) {
-    const res = await fetch(spec, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: subscription.name, arguments: subscription.arguments ?? {}, seq }) });
+    // The bearer token goes only to a trigger on the server's own origin.
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (options.token && new URL(spec).origin === new URL(options.url).origin) headers.authorization = `Bearer ${options.token}`;
+    const res = await fetch(spec, { method: 'POST', headers, body: JSON.stringify({ name: subscription.name, arguments: subscription.arguments ?? {}, seq }) });
     const text = await res.text();
     if (!res.ok) throw new Error(`trigger ${spec} answered ${res.status}: ${text.slice(0, 200)}`);
     return;
