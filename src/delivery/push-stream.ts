@@ -1,7 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Event } from '../events/event.js';
 import { topLevelStrings } from '../events/stored-json.js';
-import { youngEnough } from '../events/ulid.js';
 import type { SerializedEvent } from '../log/event-log.js';
 import type { Gap } from './reader.js';
 import { SseStream, type SseStreamOptions } from './sse-stream.js';
@@ -21,11 +20,14 @@ export interface PushStreamOptions extends SseStreamOptions {
   requestId: string | number;
   /** Every notification's `_meta`: the subscription id (the request id) under the MCP SDK's key. */
   meta: Record<string, unknown>;
+  /** The final result's `_meta`. */
+  resultMeta: Record<string, unknown>;
   /** Prepended to each frame's SSE id: `<tag>.` on a legacy session, '' otherwise. */
   idPrefix: string;
   /** Start strictly after this cursor (an event id or `LOG_START`). */
   after: string;
-  maxAgeMs: number | undefined;
+  /** The first `active` says `truncated: true`: getting to `after` passed over events the subscription had (`maxAgeMs`). */
+  truncated: boolean;
   /** `retry:` advertised to clients that resume with `Last-Event-ID` (legacy only). */
   retryMs: number | undefined;
   /**
@@ -38,8 +40,25 @@ export interface PushStreamOptions extends SseStreamOptions {
   announce: boolean;
   /** The final result's shape differs by era (`resultType` is a 2026-07-28 field). */
   era: 'legacy' | 'modern';
+  /**
+   * The error a `notifications/events/terminated` carries before the server ends the stream
+   * for `reason`; `undefined` for ends the client caused or that leave it resumable.
+   */
+  terminationError(reason: StreamEndReason): WireError | undefined;
+  /** The error a `notifications/events/error` carries when a failed read will be retried. */
+  transientError(retryInMs: number): WireError;
   onEnd(end: PushStreamEnd): void;
 }
+
+/** A JSON-RPC error object, as the `error` of `notifications/events/error` and `terminated`. */
+export interface WireError {
+  code: number;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+/** Failed store reads a push stream retries, announcing each with `notifications/events/error`, before it ends. */
+const STORE_RETRIES = { attempts: 3, delayMs: 500 };
 
 const FRAME_FIELDS = ['sourceEventId', 'occurredAt'] as const;
 
@@ -107,7 +126,7 @@ export class PushStream extends SseStream {
     res: ServerResponse,
     private readonly options: PushStreamOptions,
   ) {
-    super(res, options);
+    super(res, { ...options, storeRetries: STORE_RETRIES });
     this.#announced = !options.announce;
     this.#meta = JSON.stringify(options.meta);
     this.#tail = `${this.#meta}}}\n\n`;
@@ -134,11 +153,16 @@ export class PushStream extends SseStream {
     );
   }
 
-  /** Ends the stream with the request's final result (shutdown, session closed, modern rotation). */
+  /**
+   * Ends the stream with the request's final result (shutdown, session closed, modern
+   * rotation), after `terminated` when the client did not ask for the end.
+   */
   finish(reason: Extract<StreamEndReason, 'shutdown' | 'session_closed' | 'lifetime'>): void {
     if (this.ended) return;
+    this.#terminated(reason);
     const cursor = JSON.stringify(this.cursor);
-    const result = this.options.era === 'modern' ? `{"resultType":"complete","cursor":${cursor}}` : `{"cursor":${cursor}}`;
+    const meta = JSON.stringify(this.options.resultMeta);
+    const result = this.options.era === 'modern' ? `{"resultType":"complete","cursor":${cursor},"_meta":${meta}}` : `{"cursor":${cursor},"_meta":${meta}}`;
     this.res.write(`event: message\ndata: {"jsonrpc":"2.0","id":${JSON.stringify(this.options.requestId)},"result":${result}}\n\n`);
     this.res.end();
     this.#finished = true;
@@ -151,11 +175,27 @@ export class PushStream extends SseStream {
     this.res.end();
   }
 
-  /** `active` before the first event: the cursor asked for, not truncated. */
+  /** A failure ends the stream after `terminated`, which says why. */
+  protected override end(end: StreamEnd): void {
+    if (!this.ended && end.error) this.#terminated(end.reason);
+    super.end(end);
+  }
+
+  /** `active` before the first event: where the stream starts, and whether `maxAgeMs` passed over anything to get there. */
   protected override caughtUp(): void {
     if (this.#announced || this.ended) return;
     this.#announced = true;
-    this.res.write(this.#notification('notifications/events/active', `{"cursor":${JSON.stringify(this.options.after)},"truncated":false`));
+    this.res.write(this.#notification('notifications/events/active', `{"cursor":${JSON.stringify(this.options.after)},"truncated":${this.options.truncated}`));
+  }
+
+  /** Transient trouble: the subscription stays, and the stream reads on from its position after `retryInMs`. */
+  protected override retryFrame(_error: Error, retryInMs: number): string {
+    return this.#notification('notifications/events/error', `{"error":${JSON.stringify(this.options.transientError(retryInMs))}`);
+  }
+
+  #terminated(reason: StreamEndReason): void {
+    const error = this.options.terminationError(reason);
+    if (error !== undefined) this.res.write(this.#notification('notifications/events/terminated', `{"error":${JSON.stringify(error)}`));
   }
 
   /** A gap, at the start or mid-stream: `active` again with `truncated` and where delivery resumed. */
@@ -164,13 +204,11 @@ export class PushStream extends SseStream {
     return this.#notification('notifications/events/active', `{"cursor":${JSON.stringify(gap.resumedAt)},"truncated":true`);
   }
 
-  protected storedFrame(event: SerializedEvent): string | undefined {
-    if (!youngEnough(event, this.options.maxAgeMs, Date.now())) return undefined;
+  protected storedFrame(event: SerializedEvent): string {
     return frameHead(this.options.idPrefix, this.options.name, event) + this.#tail;
   }
 
-  protected liveFrame(event: SerializedEvent): Buffer | undefined {
-    if (!youngEnough(event, this.options.maxAgeMs, Date.now())) return undefined;
+  protected liveFrame(event: SerializedEvent): Buffer {
     return Buffer.concat([liveHead(event, this.options.idPrefix, this.options.name), this.#tailBytes]);
   }
 

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { EventFilter } from '../events/filter.js';
 import type { EventLog, SerializedEvent } from '../log/event-log.js';
 import { type Gap, openReader, type Reader } from './reader.js';
+import { isStoreFailure } from '../http/errors.js';
 import { cutIfBehind, drained } from './socket-pacing.js';
 import { failureEnd, type StreamEnd } from './stream-end.js';
 
@@ -15,6 +16,11 @@ export interface SseStreamOptions {
   bufferBytes: number;
   /** An event frame was written: the event reached an agent. */
   onDelivered?(eventId: string): void;
+  /**
+   * Failed reads of the store to retry before the stream ends, `delayMs` apart (default: none).
+   * The count starts again once a read succeeds.
+   */
+  storeRetries?: { attempts: number; delayMs: number };
 }
 
 /** Backlog frames go out in writes of about this many characters: a few large writes, not one per event. */
@@ -30,6 +36,9 @@ const BACKLOG_WRITE = 64 * 1024;
 export abstract class SseStream {
   #reader: Reader | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  /** Failed store reads in a row. */
+  #failures = 0;
   #ended = false;
   #frames = 0;
   /** The last id the client was given: an event frame's, or where a gap resumed. */
@@ -63,15 +72,17 @@ export abstract class SseStream {
     return this.#ended;
   }
 
-  /** A stored event's frame, or `undefined` to skip it. */
-  protected abstract storedFrame(event: SerializedEvent): string | undefined;
-  /** A live event's frame (may be shared between streams), or `undefined` to skip it. */
-  protected abstract liveFrame(event: SerializedEvent): string | Buffer | undefined;
+  /** A stored event's frame. */
+  protected abstract storedFrame(event: SerializedEvent): string;
+  /** A live event's frame (may be shared between streams). */
+  protected abstract liveFrame(event: SerializedEvent): string | Buffer;
   protected abstract gapFrame(gap: Gap): string;
   /** What is written every `heartbeatMs`. */
   protected abstract heartbeatFrame(): string;
   /** Before each batch of event frames, and when the backlog is done: where a stream announces itself. */
   protected caughtUp?(): void;
+  /** What is written when a failed store read will be retried (see {@link SseStreamOptions.storeRetries}). */
+  protected retryFrame?(error: Error, retryInMs: number): string;
   /** Told once, when the stream has ended, and why. */
   protected abstract onEnd(end: StreamEnd): void;
 
@@ -82,9 +93,14 @@ export abstract class SseStream {
     this.#heartbeat = setInterval(() => {
       if (!this.#ended) this.res.write(this.heartbeatFrame());
     }, this.stream.heartbeatMs);
+    this.#follow(this.stream.after);
+  }
+
+  /** Reads from `after` on: the backlog, then live commits. */
+  #follow(after: string | null): void {
     this.#reader = openReader(
       this.stream.log,
-      { after: this.stream.after, filter: this.stream.filter },
+      { after, filter: this.stream.filter },
       {
         events: (events, live) => (live ? this.#sendLive(events) : this.#sendBacklog(events)),
         gap: (gap) => {
@@ -92,10 +108,33 @@ export abstract class SseStream {
           this.res.write(this.gapFrame(gap));
           this.#written = gap.resumedAt;
         },
-        live: () => this.caughtUp?.(),
-        failed: (error) => this.end(failureEnd(error)),
+        live: () => {
+          this.#failures = 0;
+          this.caughtUp?.();
+        },
+        failed: (error) => this.#failed(error),
       },
     );
+  }
+
+  /** A failed read of the store is retried from the stream's position while attempts are left; anything else ends the stream. */
+  #failed(error: Error): void {
+    const retries = this.stream.storeRetries;
+    if (this.#ended) return;
+    if (retries === undefined || !isStoreFailure(error) || this.#failures >= retries.attempts) {
+      this.end(failureEnd(error));
+      return;
+    }
+    this.#failures++;
+    if (this.retryFrame) this.res.write(this.retryFrame(error, retries.delayMs));
+    this.#retry = setTimeout(() => {
+      try {
+        this.#follow(this.position);
+      } catch (failure) {
+        // A log that cannot even be followed (closed) fails here, not in a read.
+        this.#failed(failure as Error);
+      }
+    }, retries.delayMs);
   }
 
   async #sendBacklog(events: readonly SerializedEvent[]): Promise<void> {
@@ -103,9 +142,7 @@ export abstract class SseStream {
     let frames = '';
     for (const event of events) {
       if (this.#ended) return;
-      const frame = this.storedFrame(event);
-      if (frame === undefined) continue;
-      frames += frame;
+      frames += this.storedFrame(event);
       this.#delivered(event.id);
       this.#written = event.id;
       if (frames.length < BACKLOG_WRITE) continue;
@@ -125,9 +162,7 @@ export abstract class SseStream {
     this.caughtUp?.();
     for (const event of events) {
       if (this.#ended || cutIfBehind(this.res, this.stream.bufferBytes, () => this.end({ reason: 'reader_too_slow' }))) return;
-      const frame = this.liveFrame(event);
-      if (frame === undefined) continue;
-      this.res.write(frame);
+      this.res.write(this.liveFrame(event));
       this.#delivered(event.id);
       this.#written = event.id;
     }
@@ -138,13 +173,14 @@ export abstract class SseStream {
     this.stream.onDelivered?.(eventId);
   }
 
-  /** Stops the reader and the heartbeat; a failure also destroys the socket. Idempotent. */
+  /** Stops the reader, the heartbeat and any retry; a failure also ends the response. Idempotent. */
   protected end(end: StreamEnd): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#reader?.stop();
     clearInterval(this.#heartbeat);
+    clearTimeout(this.#retry);
     this.onEnd(end);
-    if (end.error) this.res.destroy();
+    if (end.error) this.res.end();
   }
 }

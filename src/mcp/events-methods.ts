@@ -1,7 +1,8 @@
 import { type McpServer, type ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { EventFilter } from '../events/filter.js';
-import { LOG_START, youngEnough } from '../events/ulid.js';
+import { LOG_START } from '../events/ulid.js';
+import { seekByAge } from '../delivery/age-seek.js';
 import { openReader } from '../delivery/reader.js';
 import type { EventLog } from '../log/event-log.js';
 import { declaresEvents } from './client-capabilities.js';
@@ -43,15 +44,21 @@ function waitForEvent(log: EventLog, cursor: string, filter: EventFilter, timeou
  * the `events` capability may call them; every other client keeps the polling tools. A poll
  * that would wait (`timeoutMs`, nothing to return yet) holds a slot of `context.longPolls`
  * until the wait ends; over the principal's or the relay's bound it is refused with -32013.
+ *
+ * `nextPollMs`: 0 while there is more to read, and after any long poll (`timeoutMs > 0`) —
+ * the long poll is the wait, and another one can start at once; `context.nextPollMs` after a
+ * short poll that returned everything. `maxAgeMs` moves the cursor past older events by the
+ * time in their ids before the page is read, and the answer says `truncated` when that
+ * passed over anything.
  */
 export function registerEventMethods(
   server: McpServer,
-  principal: string,
+  session: { era: 'legacy' | 'modern'; principal: string; clientCapabilities(ctx: ServerContext): Record<string, unknown> | undefined },
   context: RelayContext,
-  clientCapabilities: (ctx: ServerContext) => Record<string, unknown> | undefined,
 ): void {
+  const { era, principal } = session;
   const requireEvents = (ctx: ServerContext) => {
-    if (!declaresEvents(clientCapabilities(ctx))) throw missingEventsCapability();
+    if (!declaresEvents(session.clientCapabilities(ctx))) throw missingEventsCapability(era);
   };
 
   server.server.setRequestHandler('events/list', { params: z.object({ cursor: z.string().optional() }).passthrough().optional() }, async (_params, ctx) => {
@@ -63,16 +70,18 @@ export function registerEventMethods(
     requireEvents(ctx);
     const filter = filterFor(params.name, params.arguments);
     const { log } = context;
+    const nextPollMs = (hasMore: boolean) => (hasMore || params.timeoutMs > 0 ? 0 : context.nextPollMs);
     if (params.cursor === null) {
-      return { events: [], cursor: (await log.head()) ?? LOG_START, hasMore: false, truncated: false, nextPollMs: context.nextPollMs };
+      return { events: [], cursor: (await log.head()) ?? LOG_START, hasMore: false, truncated: false, nextPollMs: nextPollMs(false) };
     }
-    let page = await log.read({ after: params.cursor, filter, limit: params.maxEvents });
+    const start = await seekByAge(log, params.cursor, filter, params.maxAgeMs, Date.now());
+    let page = await log.read({ after: start.after, filter, limit: params.maxEvents });
     if (page.truncated) {
       // The gap is its own answer, its cursor where delivery resumed: the client learns exactly
       // what it missed, and its next poll (at once) reads on from there.
-      return { events: [], cursor: page.resumedAt, hasMore: true, truncated: true, nextPollMs: 0 };
+      return { events: [], cursor: page.resumedAt, hasMore: true, truncated: true, nextPollMs: nextPollMs(true) };
     }
-    if (page.events.length === 0 && !page.hasMore && params.timeoutMs > 0) {
+    if (page.events.length === 0 && !page.hasMore && params.timeoutMs > 0 && !start.skipped) {
       const slot = context.longPolls.take(principal);
       if (!slot.ok) throw limitReached(slot.refusal);
       try {
@@ -82,15 +91,13 @@ export function registerEventMethods(
       }
       page = await log.read({ after: page.cursor ?? LOG_START, filter, limit: params.maxEvents });
     }
-    const now = Date.now();
-    const returned = page.events.filter((e) => youngEnough(e, params.maxAgeMs, now));
-    for (const event of returned) context.delivery.delivered(event.id);
+    for (const event of page.events) context.delivery.delivered(event.id);
     return {
-      events: returned.map((e) => toOccurrence(e, params.name)),
+      events: page.events.map((e) => toOccurrence(e, params.name)),
       cursor: page.cursor ?? LOG_START,
       hasMore: page.hasMore,
-      truncated: false,
-      nextPollMs: page.hasMore ? 0 : context.nextPollMs,
+      truncated: start.skipped,
+      nextPollMs: nextPollMs(page.hasMore),
     };
   });
 }

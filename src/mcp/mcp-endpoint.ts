@@ -8,6 +8,7 @@ import { ModernRequests } from './modern/requests.js';
 import type { RelayContext } from './relay-context.js';
 import { StreamRegistry } from './stream-registry.js';
 import type { PushSettings } from './stream-requests.js';
+import { WireCode } from './wire-errors.js';
 
 export interface McpEndpointOptions extends PushSettings {
   resumeWindowMs: number;
@@ -105,5 +106,5 @@ function internalError(res: ServerResponse): void {
     res.destroy();
     return;
   }
-  res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: 'Internal error' } }));
+  res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: WireCode.internal, message: 'Internal error' } }));
 }

@@ -1,12 +1,14 @@
 import type { ServerResponse } from 'node:http';
-import { type ProtocolError, SUBSCRIPTION_ID_META_KEY } from '@modelcontextprotocol/server';
+import { type ProtocolError, SERVER_INFO_META_KEY, SUBSCRIPTION_ID_META_KEY } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { seekByAge } from '../delivery/age-seek.js';
 import { PushStream, type PushStreamEnd } from '../delivery/push-stream.js';
 import { LOG_START } from '../events/ulid.js';
 import { filterFor } from './event-types.js';
 import type { RelayContext } from './relay-context.js';
+import { SERVER_INFO } from './server-factory.js';
 import type { StreamRegistry } from './stream-registry.js';
-import { errorResponse, invalidParams, limitReached } from './wire-errors.js';
+import { errorResponse, invalidParams, limitReached, storeRetryError, streamEndError } from './wire-errors.js';
 
 export const streamParamsSchema = z
   .object({
@@ -33,6 +35,7 @@ export interface OpenStream {
   idPrefix: string;
   /** Where to start; `params.cursor` unless resuming from `Last-Event-ID`. */
   after: string | null;
+  /** A new stream (not a resume): it says `active` first, and `maxAgeMs` applies to where it starts. */
   announce: boolean;
   retryMs: number | undefined;
   headers?: Record<string, string>;
@@ -64,7 +67,9 @@ export async function openPushStream(res: ServerResponse, spec: OpenStream, cont
     sendError(res, 200, spec.requestId, error as ProtocolError);
     return;
   }
-  const after = spec.after ?? (await context.log.head()) ?? LOG_START;
+  const cursor = spec.after ?? (await context.log.head()) ?? LOG_START;
+  const start = spec.announce && spec.after !== null ? await seekByAge(context.log, cursor, filter, spec.params.maxAgeMs, Date.now()) : { after: cursor, skipped: false };
+  const meta = { [SUBSCRIPTION_ID_META_KEY]: spec.requestId };
   const slot = registry.budget.take(spec.principal);
   if (!slot.ok) {
     sendError(res, 200, spec.requestId, limitReached(slot.refusal));
@@ -75,16 +80,20 @@ export async function openPushStream(res: ServerResponse, spec: OpenStream, cont
     filter,
     name: spec.params.name,
     requestId: spec.requestId,
-    meta: { [SUBSCRIPTION_ID_META_KEY]: spec.requestId },
+    meta,
+    // 2026-07-28 results carry the server's identity, as the SDK stamps every other result.
+    resultMeta: spec.era === 'modern' ? { ...meta, [SERVER_INFO_META_KEY]: SERVER_INFO } : meta,
     idPrefix: spec.idPrefix,
-    after,
-    maxAgeMs: spec.params.maxAgeMs,
+    after: start.after,
+    truncated: start.skipped,
     heartbeatMs: settings.heartbeatMs,
     lifetimeMs: settings.lifetimeMs,
     bufferBytes: settings.bufferBytes,
     retryMs: spec.retryMs,
     announce: spec.announce,
     era: spec.era,
+    terminationError: (reason) => streamEndError(reason, settings.lifetimeMs),
+    transientError: storeRetryError,
     onDelivered: (eventId) => context.delivery.delivered(eventId),
     onEnd: (end) => {
       registry.release(spec.principal, stream, end);

@@ -1,25 +1,44 @@
 import { ProtocolError } from '@modelcontextprotocol/server';
+import type { WireError } from '../delivery/push-stream.js';
+import type { StreamEndReason } from '../delivery/stream-end.js';
 import type { BudgetRefusal } from '../http/budget.js';
 
 /**
- * JSON-RPC errors this server sends. The -3201x codes are the Events working-group draft's
- * (NotFound, Forbidden, ResourceExhausted, Unsupported); nothing of ours is invented in
- * -32020…-32099, which the 2026 revision reserves.
+ * Every JSON-RPC error code this server sends on `/mcp`, in one table: renumbering one is a
+ * change of one line here. The Events working-group draft's codes (NotFound, Forbidden,
+ * ResourceExhausted, Unsupported) sit in the range 2026-07-28 calls legacy; the -3202x codes
+ * are 2026-07-28's own, and nothing of ours is invented in -32020…-32099. (The body parser
+ * in `src/http/errors.ts` answers JSON-RPC's parse error and invalid request before any
+ * MCP routing.)
  */
 export const WireCode = {
+  /** JSON-RPC 2.0. */
   invalidParams: -32602,
   internal: -32603,
+  /** 2025-11-25 Streamable HTTP: a request the session transport cannot take (as the SDK answers it). */
+  badRequest: -32000,
+  /** 2025-11-25 Streamable HTTP: an unknown, ended or foreign `Mcp-Session-Id`, or an unknown stream to resume. */
+  sessionNotFound: -32001,
+  /** 2026-07-28: HeaderMismatch, MissingRequiredClientCapability, UnsupportedProtocolVersion. */
+  headerMismatch: -32020,
+  missingClientCapability: -32021,
+  unsupportedProtocolVersion: -32022,
+  /** Events draft. */
   notFound: -32011,
   forbidden: -32012,
   resourceExhausted: -32013,
   unsupported: -32014,
 } as const;
 
-export function missingEventsCapability(): ProtocolError {
-  return new ProtocolError(WireCode.unsupported, 'the client did not declare the "events" capability (or experimental.events)', {
-    feature: 'events',
-    missingCapability: 'events',
-  });
+/**
+ * A client that did not declare `events`. On the 2026-07-28 wire: MissingRequiredClientCapability
+ * with `data.requiredCapabilities` (the SDK answers it with HTTP 400). A 2025-11-25 session has
+ * no such code: there it is the Events draft's Unsupported.
+ */
+export function missingEventsCapability(era: 'legacy' | 'modern'): ProtocolError {
+  const message = 'the client did not declare the "events" capability (or experimental.events)';
+  if (era === 'modern') return new ProtocolError(WireCode.missingClientCapability, message, { requiredCapabilities: { events: {} } });
+  return new ProtocolError(WireCode.unsupported, message, { feature: 'events', missingCapability: 'events' });
 }
 
 export function unknownEventName(name: string): ProtocolError {
@@ -37,6 +56,33 @@ export function limitReached(refusal: BudgetRefusal): ProtocolError {
 
 export function invalidParams(message: string): ProtocolError {
   return new ProtocolError(WireCode.invalidParams, message);
+}
+
+/**
+ * What `notifications/events/terminated` says before the relay ends a push stream on its own:
+ * shutdown, the stream's lifetime (`lifetimeMs`), or a failure. Ends the client caused
+ * (closed, cancelled, replaced by its resume, its session deleted) get none, and neither does
+ * a reader cut for being too slow: its connection is destroyed with more than the buffer
+ * bound unsent, so nothing more can reach it, and it resumes by cursor.
+ */
+export function streamEndError(reason: StreamEndReason, lifetimeMs: number): WireError | undefined {
+  switch (reason) {
+    case 'shutdown':
+      return { code: WireCode.internal, message: 'the relay is shutting down; resubscribe from the cursor', data: { reason } };
+    case 'lifetime':
+      return { code: WireCode.resourceExhausted, message: `the stream reached its lifetime of ${lifetimeMs} ms; resubscribe from the cursor`, data: { reason, limit: 'stream_lifetime_ms', max: lifetimeMs } };
+    case 'store_error':
+      return { code: WireCode.internal, message: 'the event log could not be read; resubscribe from the cursor', data: { reason } };
+    case 'internal_error':
+      return { code: WireCode.internal, message: 'the stream failed; resubscribe from the cursor', data: { reason } };
+    default:
+      return undefined;
+  }
+}
+
+/** What `notifications/events/error` says when a read of the event log failed and will be retried. */
+export function storeRetryError(retryInMs: number): WireError {
+  return { code: WireCode.internal, message: 'the event log could not be read; retrying', data: { reason: 'store_unavailable', retryInMs } };
 }
 
 /** A JSON-RPC error response body for the requests this server answers without the SDK. */

@@ -24,9 +24,18 @@ interface PollingAgent {
   close(): Promise<void>;
 }
 
-const eras: { era: string; connect(relay: Relay): Promise<PollingAgent> }[] = [
+/**
+ * How each era refuses a client that did not declare `events`: 2026-07-28 has
+ * MissingRequiredClientCapability (-32021, HTTP 400); a 2025-11-25 session has no such code
+ * and gets the Events draft's Unsupported (-32014).
+ */
+const legacyRefusal = { code: -32014, data: { feature: 'events', missingCapability: 'events' } };
+const modernRefusal = { code: -32021, data: { requiredCapabilities: { events: {} } } };
+
+const eras: { era: string; refusal: Record<string, unknown>; connect(relay: Relay): Promise<PollingAgent> }[] = [
   {
     era: 'a 2025-11-25 client (v1 SDK)',
+    refusal: legacyRefusal,
     async connect(relay) {
       const agent = await connectLegacyAgent(relay, { events: false });
       return {
@@ -40,6 +49,7 @@ const eras: { era: string; connect(relay: Relay): Promise<PollingAgent> }[] = [
   },
   {
     era: 'a 2026-07-28 client (v2 SDK)',
+    refusal: modernRefusal,
     async connect(relay) {
       const agent = await connectModernAgent(relay, { events: false });
       return {
@@ -53,7 +63,7 @@ const eras: { era: string; connect(relay: Relay): Promise<PollingAgent> }[] = [
   },
 ];
 
-for (const { era, connect } of eras) {
+for (const { era, refusal, connect } of eras) {
   describe(`${era} that did not declare the events capability`, () => {
     let relay: Relay;
     let agent: PollingAgent;
@@ -71,12 +81,8 @@ for (const { era, connect } of eras) {
       ['events/poll', { name: 'cx_events', cursor: null }],
       ['events/stream', { name: 'cx_events', cursor: null }],
     ] as const) {
-      it(`is refused ${method} with -32014 whose data names the missing capability`, async () => {
-        await expect(agent.request(method, params)).rejects.toMatchObject({
-          code: -32014,
-          message: expect.stringContaining('events'),
-          data: { feature: 'events', missingCapability: 'events' },
-        });
+      it(`is refused ${method} with ${String(refusal.code)} whose data names the missing capability`, async () => {
+        await expect(agent.request(method, params)).rejects.toMatchObject({ ...refusal, message: expect.stringContaining('events') });
       });
     }
 
@@ -90,7 +96,7 @@ for (const { era, connect } of eras) {
 
     it('receives no event notifications, only the resources/updated it subscribed to', async () => {
       await agent.subscribe('events://alice');
-      await expect(agent.request('events/stream', { name: 'cx_events', cursor: null })).rejects.toMatchObject({ code: -32014 });
+      await expect(agent.request('events/stream', { name: 'cx_events', cursor: null })).rejects.toMatchObject(refusal);
       await ingest(relay);
       await agent.notifications.until((n) => n.some((x) => x.method === 'notifications/resources/updated'), 'resources/updated');
       expect(agent.notifications.items.filter((n) => n.method.startsWith('notifications/events/'))).toEqual([]);
@@ -105,7 +111,7 @@ describe('opting in to events', () => {
   });
   afterEach(() => relay.close());
 
-  for (const capabilities of [{ events: {} }, { experimental: { events: {} } }]) {
+  for (const capabilities of [{ events: {} }, { experimental: { events: {} } }, { extensions: { 'io.modelcontextprotocol/events': {} } }]) {
     it(`accepts ${JSON.stringify(capabilities)} in a modern request's clientCapabilities`, async () => {
       const answer = await readRpc(await modernPost(relay, 'events/poll', { name: 'cx_events', cursor: null }, { capabilities }));
       expect(answer.error).toBeUndefined();
@@ -122,6 +128,25 @@ describe('opting in to events', () => {
 
   it('judges each modern request by its own clientCapabilities', async () => {
     expect((await readRpc(await modernPost(relay, 'events/list', {}, { capabilities: { events: {} } }))).result?.events).toEqual(expect.any(Array));
-    expect((await readRpc(await modernPost(relay, 'events/list', {}, { capabilities: {} }))).error).toMatchObject({ code: -32014, data: { feature: 'events' } });
+    expect((await readRpc(await modernPost(relay, 'events/list', {}, { capabilities: {} }))).error).toMatchObject(modernRefusal);
+  });
+
+  for (const [method, params] of [
+    ['events/list', {}],
+    ['events/poll', { name: 'cx_events', cursor: null }],
+    ['events/stream', { name: 'cx_events', cursor: null }],
+  ] as const) {
+    it(`answers a modern ${method} without the capability with HTTP 400, -32021 and data.requiredCapabilities, as 2026-07-28 asks`, async () => {
+      const res = await modernPost(relay, method, params, { capabilities: {} });
+      expect(res.status).toBe(400);
+      expect(await readRpc(res)).toMatchObject({ id: expect.anything(), error: modernRefusal });
+    });
+  }
+
+  it('answers a legacy session without the capability with HTTP 200 and -32014, the code its era has', async () => {
+    const session = await rawLegacySession(relay, { capabilities: {} });
+    const res = await session.post({ id: 4, method: 'events/poll', params: { name: 'cx_events', cursor: null } });
+    expect(res.status).toBe(200);
+    expect(await readRpc(res)).toMatchObject({ id: 4, error: legacyRefusal });
   });
 });

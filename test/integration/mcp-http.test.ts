@@ -241,7 +241,10 @@ describe('/mcp at shutdown', () => {
     await relay.close();
     for (const stream of streams) await stream.done;
     const final = (stream: SseReader) => stream.frames.items.filter((f) => f.data !== '').map(rpcOf).filter((m) => m.id !== undefined && m.method === undefined);
-    expect(final(modern)).toEqual([{ jsonrpc: '2.0', id: modern.requestId, result: { resultType: 'complete', cursor: last } }]);
-    expect(final(legacy)).toEqual([{ jsonrpc: '2.0', id: legacy.requestId, result: { cursor: last } }]);
+    const subscription = (stream: SseReader) => ({ 'io.modelcontextprotocol/subscriptionId': stream.requestId });
+    const serverInfo = { 'io.modelcontextprotocol/serverInfo': { name: 'mcp-event-relay', version: '0.1.0' } };
+    expect(final(modern)).toEqual([{ jsonrpc: '2.0', id: modern.requestId, result: { resultType: 'complete', cursor: last, _meta: { ...subscription(modern), ...serverInfo } } }]);
+    // 2025-11-25 results carry no server identity; the draft's StreamEventsResult is `{ _meta }`.
+    expect(final(legacy)).toEqual([{ jsonrpc: '2.0', id: legacy.requestId, result: { cursor: last, _meta: subscription(legacy) } }]);
   });
 });

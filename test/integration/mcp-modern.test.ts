@@ -52,10 +52,9 @@ describe('a 2026-07-28 agent (v2 SDK client)', () => {
         resources: { subscribe: true, listChanged: true },
         events: { listChanged: true },
         experimental: { events: { listChanged: true } },
+        extensions: { 'io.modelcontextprotocol/events': { listChanged: true } },
       },
     });
-    const claimed = JSON.stringify(discover.result!.capabilities).match(/"(io\.modelcontextprotocol|dev\.mcp)\/[^"]*"/g);
-    expect(claimed).toBeNull();
   });
 
   it('leases and acknowledges events with the polling tools, without a session', async () => {
@@ -200,7 +199,15 @@ describe('a modern push stream the server rotates (RELAY_STREAM_LIFETIME=300ms)'
     const { message: end } = await first.nextRpc('response');
     await first.done;
     const before = first.eventFrames().map((f) => f.id);
-    expect(end).toEqual({ jsonrpc: '2.0', id: first.requestId, result: { resultType: 'complete', cursor: before.at(-1) ?? start } });
+    expect(end).toEqual({
+      jsonrpc: '2.0',
+      id: first.requestId,
+      result: {
+        resultType: 'complete',
+        cursor: before.at(-1) ?? start,
+        _meta: { 'io.modelcontextprotocol/subscriptionId': first.requestId, 'io.modelcontextprotocol/serverInfo': { name: 'mcp-event-relay', version: '0.1.0' } },
+      },
+    });
     const e2 = await ingest(relay);
     const second = await modernStream(relay, { cursor: end.result!.cursor });
     const after = (await second.untilEvents(2 - before.length)).map((f) => f.id);

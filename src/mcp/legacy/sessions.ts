@@ -14,7 +14,7 @@ import { createRelayServer } from '../server-factory.js';
 import { invalidSpecParams } from '../spec-params.js';
 import type { StreamRegistry } from '../stream-registry.js';
 import { openPushStream, parseStreamParams, type PushSettings, sendError, type StreamParams } from '../stream-requests.js';
-import { limitReached, missingEventsCapability } from '../wire-errors.js';
+import { limitReached, missingEventsCapability, WireCode } from '../wire-errors.js';
 import { SessionEventStore } from './session-event-store.js';
 
 /** A push stream of a session, kept after its connection drops so `Last-Event-ID` can resume it. */
@@ -124,14 +124,14 @@ export class LegacySessions {
     const principal = principalOf(req.auth);
     if (typeof sessionId === 'string') {
       const session = this.#sessions.get(sessionId);
-      if (!session) return jsonRpcError(res, 404, -32001, 'Session not found');
-      if (session.principal !== principal) return jsonRpcError(res, 403, -32001, 'the session belongs to another principal');
+      if (!session) return jsonRpcError(res, 404, WireCode.sessionNotFound, 'Session not found');
+      if (session.principal !== principal) return jsonRpcError(res, 403, WireCode.sessionNotFound, 'the session belongs to another principal');
       this.#busy(session, res);
       // 2025-11-25 transports, "Protocol Version Header": an unsupported version is 400. The SDK
       // transport checks the requests it serves; push streams and their resumes are served here.
       const version = req.headers['mcp-protocol-version'];
       if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-        return jsonRpcError(res, 400, -32000, `Bad Request: Unsupported protocol version: ${version} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`);
+        return jsonRpcError(res, 400, WireCode.badRequest, `Bad Request: Unsupported protocol version: ${version} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`);
       }
       const lastEventId = req.headers['last-event-id'];
       const resume = req.method === 'GET' && typeof lastEventId === 'string' ? PUSH_EVENT_ID.exec(lastEventId) : null;
@@ -143,8 +143,8 @@ export class LegacySessions {
       return session.transport.handleRequest(req, res, body);
     }
     if (req.method === 'POST' && isInitializeRequest(body)) return this.#open(req, res, body, principal);
-    if (req.method !== 'POST') return jsonRpcError(res, 405, -32000, 'Method not allowed without a session');
-    return jsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+    if (req.method !== 'POST') return jsonRpcError(res, 405, WireCode.badRequest, 'Method not allowed without a session');
+    return jsonRpcError(res, 400, WireCode.badRequest, 'Bad Request: Mcp-Session-Id header is required');
   }
 
   /**
@@ -228,7 +228,7 @@ export class LegacySessions {
   }
 
   async #stream(session: LegacySession, sessionId: string, body: JsonRpcRequest, res: ServerResponse): Promise<void> {
-    if (!declaresEvents(session.initCapabilities)) return sendError(res, 200, body.id, missingEventsCapability());
+    if (!declaresEvents(session.initCapabilities)) return sendError(res, 200, body.id, missingEventsCapability('legacy'));
     let params: StreamParams;
     try {
       params = parseStreamParams(body.params);
@@ -243,8 +243,8 @@ export class LegacySessions {
 
   async #resume(session: LegacySession, sessionId: string, tag: string, after: string, res: ServerResponse): Promise<void> {
     const record = session.streams.get(tag);
-    if (!record) return jsonRpcError(res, 404, -32001, `no resumable stream ${tag} in this session`);
-    if (after !== LOG_START && !isUlid(after)) return jsonRpcError(res, 400, -32000, 'Invalid Last-Event-ID');
+    if (!record) return jsonRpcError(res, 404, WireCode.sessionNotFound, `no resumable stream ${tag} in this session`);
+    if (after !== LOG_START && !isUlid(after)) return jsonRpcError(res, 400, WireCode.badRequest, 'Invalid Last-Event-ID');
     record.live?.disconnect('replaced');
     await this.#attach(session, sessionId, tag, record, after, false, res);
   }

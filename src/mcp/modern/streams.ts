@@ -5,7 +5,7 @@ import { declaresEvents } from '../client-capabilities.js';
 import type { RelayContext } from '../relay-context.js';
 import type { StreamRegistry } from '../stream-registry.js';
 import { openPushStream, parseStreamParams, type PushSettings, sendError } from '../stream-requests.js';
-import { missingEventsCapability } from '../wire-errors.js';
+import { missingEventsCapability, WireCode } from '../wire-errors.js';
 
 export const MODERN_VERSIONS = ['2026-07-28'];
 
@@ -33,16 +33,16 @@ export async function serveModernStream(
   const meta = message.params?._meta ?? {};
   const claimed = meta[PROTOCOL_VERSION_META_KEY];
   const header = req.headers['mcp-protocol-version'];
-  if (header === undefined) return headerError(res, message.id, -32020, 'the required MCP-Protocol-Version header is absent', { mismatch: { header: '(missing)', body: claimed } });
-  if (header !== claimed) return headerError(res, message.id, -32020, 'MCP-Protocol-Version does not match the _meta protocol version', { mismatch: { header, body: claimed } });
+  if (header === undefined) return headerError(res, message.id, WireCode.headerMismatch, 'the required MCP-Protocol-Version header is absent', { mismatch: { header: '(missing)', body: claimed } });
+  if (header !== claimed) return headerError(res, message.id, WireCode.headerMismatch, 'MCP-Protocol-Version does not match the _meta protocol version', { mismatch: { header, body: claimed } });
   if (typeof claimed !== 'string' || !MODERN_VERSIONS.includes(claimed)) {
-    return headerError(res, message.id, -32022, `Unsupported protocol version: ${String(claimed)}`, { supported: MODERN_VERSIONS, requested: claimed });
+    return headerError(res, message.id, WireCode.unsupportedProtocolVersion, `Unsupported protocol version: ${String(claimed)}`, { supported: MODERN_VERSIONS, requested: claimed });
   }
   if (req.headers['mcp-method'] !== message.method) {
-    return headerError(res, message.id, -32020, 'the Mcp-Method header does not match the request method', { mismatch: { header: req.headers['mcp-method'] ?? null, body: message.method } });
+    return headerError(res, message.id, WireCode.headerMismatch, 'the Mcp-Method header does not match the request method', { mismatch: { header: req.headers['mcp-method'] ?? null, body: message.method } });
   }
   if (!declaresEvents(meta[CLIENT_CAPABILITIES_META_KEY] as Record<string, unknown> | undefined)) {
-    return sendError(res, 200, message.id, missingEventsCapability());
+    return sendError(res, 400, message.id, missingEventsCapability('modern'));
   }
   let params;
   try {
