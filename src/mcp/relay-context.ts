@@ -12,7 +12,7 @@ export interface RelayContext {
   memory: CustomerMemory;
   /** The consumer group names in use, per principal, within `RELAY_MAX_GROUPS_PER_PRINCIPAL`. */
   groups: GroupRegistry;
-  /** What `events/poll` suggests as the wait before the next poll when caught up. */
+  /** What `events/poll` suggests as the wait before the next poll after a short poll (no `timeoutMs`) that returned everything. */
   nextPollMs: number;
   /** Told each time an agent is handed or acks an event: what makes an event processed, not dropped. */
   delivery: Pick<DeliveryTracker, 'delivered' | 'acked'>;

@@ -6,6 +6,8 @@ import {
   connectModernAgent,
   type Inbox,
   ingest,
+  keys,
+  LEGACY_VERSION,
   modernPost,
   rawLegacySession,
   readRpc,
@@ -125,6 +127,16 @@ describe('opting in to events', () => {
       expect(answer.result).toMatchObject({ events: [], truncated: false });
     });
   }
+
+  it('advertises the extension under events, experimental.events and extensions in a legacy initialize result', async () => {
+    const res = await fetch(`${relay.url}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${keys.alice}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: LEGACY_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
+    });
+    const events = { listChanged: true };
+    expect((await readRpc(res)).result?.capabilities).toMatchObject({ events, experimental: { events }, extensions: { 'io.modelcontextprotocol/events': events } });
+  });
 
   it('judges each modern request by its own clientCapabilities', async () => {
     expect((await readRpc(await modernPost(relay, 'events/list', {}, { capabilities: { events: {} } }))).result?.events).toEqual(expect.any(Array));
