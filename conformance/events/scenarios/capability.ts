@@ -10,14 +10,14 @@ const advertised: Rule = {
 const listChangedType: Rule = {
   id: 'capability-list-changed-boolean',
   level: 'must',
-  quote: 'If the set of available event types ... changes at runtime ..., the server sends a `notifications/events/list_changed` notification. (capability: "events": { "listChanged": true })',
+  quote: 'If the set of available event types ... changes at runtime ..., the server sends a `notifications/events/list_changed` notification. ... This is consistent with `notifications/tools/list_changed` — so `listChanged` is the boolean it is for tools.',
   source: DRAFT,
 };
 const missingModern: Rule = {
   id: 'capability-missing-2026-32021',
   level: 'must',
   quote: 'If the request needs an undeclared client capability, answer -32021 MissingRequiredClientCapability, data: {requiredCapabilities: {...}}, HTTP 400.',
-  source: 'MCP 2026-07-28 (basic/lifecycle, SEP-2575)',
+  source: 'MCP 2026-07-28, SEP-2575',
 };
 const missingLegacy: Rule = {
   id: 'capability-missing-2025-error',

@@ -28,6 +28,12 @@ const badParams: Rule = {
   quote: '-32602 InvalidParams: Request is statically invalid ... (standard JSON-RPC invalid params).',
   source: DRAFT,
 };
+const unsupportedMode: Rule = {
+  id: 'error-unsupported-delivery-mode',
+  level: 'must',
+  quote: '-32014 Unsupported: The request is well-formed but a requested capability or option is not supported here — e.g. a delivery mode the event type does not offer. `data` identifies it (e.g. `{ "feature": "deliveryMode", "value": "push" }`).',
+  source: DRAFT,
+};
 const exhausted: Rule = {
   id: 'error-resource-exhausted',
   level: 'must',
@@ -60,7 +66,7 @@ const describe = (reply: Reply) => `HTTP ${reply.status}: ${show(reply.message?.
 export const errors: Scenario = {
   name: 'errors',
   title: 'error codes and their data',
-  rules: [notFoundPoll, notFoundStream, badArguments, badParams, exhausted],
+  rules: [notFoundPoll, notFoundStream, badArguments, badParams, unsupportedMode, exhausted],
   async run(context, report) {
     const { connection } = context;
     const unknown = await connection.request('events/poll', { name: NO_SUCH_TYPE, cursor: null });
@@ -75,7 +81,20 @@ export const errors: Scenario = {
     report.check(notFoundStream, refused?.code === -32011 && refused.notifications === 0, `HTTP ${unknownStream.status} ${unknownStream.contentType}: first message ${show(unknownStream.messages.items[0])}`);
 
     const listed = await connection.request('events/list', {});
-    const type = ((listed.message?.result?.events as Json[] | undefined) ?? []).find((t) => t.name === context.subscription.name);
+    const types = (listed.message?.result?.events as Json[] | undefined) ?? [];
+    const type = types.find((t) => t.name === context.subscription.name);
+    const offers = (t: Json, mode: string) => Array.isArray(t.delivery) && t.delivery.includes(mode);
+    const noPush = types.find((t) => !offers(t, 'push'));
+    const noPoll = types.find((t) => !offers(t, 'poll'));
+    if (noPush) {
+      const refused = await refusal(await connection.openStream('events/stream', { name: noPush.name, cursor: null }));
+      report.check(unsupportedMode, refused?.code === -32014 && isObject(refused.data), `events/stream of ${show(noPush.name)} (delivery ${show(noPush.delivery)}): ${show(refused)}`);
+    } else if (noPoll) {
+      const polled = await connection.request('events/poll', { name: noPoll.name, cursor: null });
+      report.check(unsupportedMode, polled.message?.error?.code === -32014 && isObject(polled.message.error.data), `events/poll of ${show(noPoll.name)} (delivery ${show(noPoll.delivery)}): ${describe(polled)}`);
+    } else {
+      report.skip(unsupportedMode, 'every event type offers both poll and push');
+    }
     const wrong = invalidArguments(type?.inputSchema);
     if (wrong === undefined) report.skip(badArguments, `no arguments could be derived that ${context.subscription.name}'s inputSchema rejects`);
     else {

@@ -24,7 +24,7 @@ const schemas: Rule = {
 const uniqueNames: Rule = {
   id: 'list-unique-names',
   level: 'must',
-  quote: 'The client subscribes with `(name, arguments)`: a name identifies one event type.',
+  quote: 'The client subscribes with `(name, arguments)` and receives event occurrences `{eventId, name, timestamp, data, cursor}`. — so a name stands for one event type.',
   source: DRAFT,
 };
 const paging: Rule = {
