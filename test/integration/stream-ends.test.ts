@@ -123,22 +123,24 @@ describe('why a stream ended', () => {
     expect(ended('2025-11-25')[0]).toMatchObject({ reason: 'session_closed' });
   });
 
-  it('ends a stream that fails for another reason than the store at once, with terminated saying internal_error', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'relay-ends-')), 'relay.db');
-    const r = await start({ RELAY_STORE: `sqlite:${path}` });
-    const id = await ingest(r);
-    // A stored event whose text is not JSON: encoding its frame fails in the relay, not in the store.
-    const db = new Database(path);
-    db.prepare('UPDATE events SET body = ? WHERE id = ?').run('{"broken', id);
-    db.close();
-    const stream = await modernStream(r, { cursor: LOG_START });
-    await stream.done;
-    const messages = stream.frames.items.filter((f) => f.data !== '').map(rpcOf);
-    expect(messages.map((m) => m.method ?? 'result')).toEqual(['notifications/events/active', 'notifications/events/terminated']);
-    expect(messages[1]!.params).toMatchObject({ error: { code: -32603, data: { reason: 'internal_error' } } });
-    await until(() => ended('2026-07-28').length === 1);
-    expect(ended('2026-07-28')[0]).toMatchObject({ msg: 'stream ended by a failure', reason: 'internal_error' });
-  });
+  for (const era of ['2026-07-28', '2025-11-25'] as const) {
+    it(`ends a ${era} stream that fails for another reason than the store at once, with terminated saying internal_error`, async () => {
+      const path = join(mkdtempSync(join(tmpdir(), 'relay-ends-')), 'relay.db');
+      const r = await start({ RELAY_STORE: `sqlite:${path}` });
+      const id = await ingest(r);
+      // A stored event whose text is not JSON: encoding its frame fails in the relay, not in the store.
+      const db = new Database(path);
+      db.prepare('UPDATE events SET body = ? WHERE id = ?').run('{"broken', id);
+      db.close();
+      const stream = era === '2026-07-28' ? await modernStream(r, { cursor: LOG_START }) : await (await rawLegacySession(r)).stream({ cursor: LOG_START });
+      await stream.done;
+      const messages = stream.frames.items.filter((f) => f.data !== '').map(rpcOf);
+      expect(messages.map((m) => m.method ?? 'result')).toEqual(['notifications/events/active', 'notifications/events/terminated']);
+      expect(messages[1]!.params).toMatchObject({ error: { code: -32603, data: { reason: 'internal_error' } }, _meta: { 'io.modelcontextprotocol/subscriptionId': stream.requestId } });
+      await until(() => ended(era).length === 1);
+      expect(ended(era)[0]).toMatchObject({ msg: 'stream ended by a failure', reason: 'internal_error' });
+    });
+  }
 
   for (const era of ['2026-07-28', '2025-11-25'] as const) {
     it(`tells a ${era} push stream of each failed read of the log with notifications/events/error, retries, and ends with terminated`, async () => {
