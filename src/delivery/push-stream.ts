@@ -189,7 +189,7 @@ export class PushStream extends SseStream {
   }
 
   /** Transient trouble: the subscription stays, and the stream reads on from its position after `retryInMs`. */
-  protected override retryFrame(_error: Error, retryInMs: number): string {
+  protected override retryFrame(retryInMs: number): string {
     return this.#notification('notifications/events/error', `{"error":${JSON.stringify(this.options.transientError(retryInMs))}`);
   }
 

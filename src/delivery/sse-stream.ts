@@ -82,7 +82,7 @@ export abstract class SseStream {
   /** Before each batch of event frames, and when the backlog is done: where a stream announces itself. */
   protected caughtUp?(): void;
   /** What is written when a failed store read will be retried (see {@link SseStreamOptions.storeRetries}). */
-  protected retryFrame?(error: Error, retryInMs: number): string;
+  protected retryFrame?(retryInMs: number): string;
   /** Told once, when the stream has ended, and why. */
   protected abstract onEnd(end: StreamEnd): void;
 
@@ -126,7 +126,7 @@ export abstract class SseStream {
       return;
     }
     this.#failures++;
-    if (this.retryFrame) this.res.write(this.retryFrame(error, retries.delayMs));
+    if (this.retryFrame) this.res.write(this.retryFrame(retries.delayMs));
     this.#retry = setTimeout(() => {
       try {
         this.#follow(this.position);
