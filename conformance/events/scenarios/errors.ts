@@ -34,6 +34,12 @@ const unsupportedMode: Rule = {
   quote: '-32014 Unsupported: The request is well-formed but a requested capability or option is not supported here — e.g. a delivery mode the event type does not offer. `data` identifies it (e.g. `{ "feature": "deliveryMode", "value": "push" }`).',
   source: DRAFT,
 };
+const released: Rule = {
+  id: 'stream-cancel-releases',
+  level: 'must',
+  quote: 'Cancellation. On Streamable HTTP, the client aborts the request stream. ... In both cases, the server MUST stop delivering events and release any associated resources.',
+  source: DRAFT,
+};
 const exhausted: Rule = {
   id: 'error-resource-exhausted',
   level: 'must',
@@ -66,7 +72,7 @@ const describe = (reply: Reply) => `HTTP ${reply.status}: ${show(reply.message?.
 export const errors: Scenario = {
   name: 'errors',
   title: 'error codes and their data',
-  rules: [notFoundPoll, notFoundStream, badArguments, badParams, unsupportedMode, exhausted],
+  rules: [notFoundPoll, notFoundStream, badArguments, badParams, unsupportedMode, exhausted, released],
   async run(context, report) {
     const { connection } = context;
     const unknown = await connection.request('events/poll', { name: NO_SUCH_TYPE, cursor: null });
@@ -112,7 +118,7 @@ export const errors: Scenario = {
 
     const limit = context.options.exhaustStreams;
     if (limit <= 0) {
-      report.skip(exhausted, 'needs --exhaust-streams <n> (open up to n streams to reach a server limit)');
+      for (const rule of [exhausted, released]) report.skip(rule, 'needs --exhaust-streams <n> (open up to n streams to reach a server limit)');
       return;
     }
     const held: OpenStream[] = [];
@@ -136,5 +142,19 @@ export const errors: Scenario = {
     } finally {
       for (const s of held) s.close();
     }
+    if (!report.has(exhausted) || report.results.find((r) => r.rule === exhausted)?.outcome === 'skip') {
+      report.skip(released, 'no limit was reached');
+      return;
+    }
+    // The streams at the limit were aborted: a new one must be served (within a few tries, for the aborts to land).
+    let served = false;
+    for (let i = 0; i < 10 && !served; i++) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 300));
+      const s = await connection.openStream('events/stream', subscriptionParams(context.subscription, { cursor: null }));
+      const first = await s.messages.waitFor(() => true, 10_000);
+      s.close();
+      served = first?.method === 'notifications/events/active';
+    }
+    report.check(released, served, `after aborting the streams that reached the limit, a new stream was still refused (3 s of tries)`);
   },
 };
