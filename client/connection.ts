@@ -65,17 +65,12 @@ export function onTransportError(client: Client, listener: (error: Error) => voi
   };
 }
 
-/** Whether the server advertised the Events capability (top level, or under `experimental`). */
-export function serverHasEvents(client: Client): boolean {
-  const capabilities = client.getServerCapabilities() as { events?: unknown; experimental?: { events?: unknown } } | undefined;
-  return Boolean(capabilities?.events ?? capabilities?.experimental?.events);
-}
-
 /**
  * Errors a retry cannot cure: a refused request (bad arguments, unknown event name, a group
- * of someone else, missing capability, unknown method) or refused credentials.
+ * of someone else, unsupported, a client capability the server requires, unknown method)
+ * or refused credentials.
  */
-const PERMANENT_CODES = new Set([-32602, -32601, -32011, -32012, -32014, 401, 403]);
+const PERMANENT_CODES = new Set([-32602, -32601, -32011, -32012, -32014, -32021, 401, 403]);
 
 export function isPermanent(error: unknown): boolean {
   if (error instanceof EventClientError) return error.permanent;
@@ -88,5 +83,11 @@ export function isPermanent(error: unknown): boolean {
 /** Whether the server does not offer `events/*` to this client at all. */
 export function isUnsupported(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
-  return code === -32601 || code === -32014;
+  return code === -32601 || code === -32014 || code === -32021;
+}
+
+/** How long the server asked to be left alone (`data.retryAfterMs` of a refusal such as -32013), if it said. */
+export function retryAfterMs(error: unknown): number | undefined {
+  const wait = (error as { data?: { retryAfterMs?: unknown } } | undefined)?.data?.retryAfterMs;
+  return typeof wait === 'number' && Number.isFinite(wait) && wait >= 0 ? wait : undefined;
 }

@@ -17,10 +17,11 @@ export interface DeliveryOptions {
 
 /**
  * What every mode shares: hands events to onEvent one at a time, retries a throwing
- * onEvent with backoff and then reports and skips it, drops ids already handled, and
- * keeps the cursor of the last handled position. Callers await `handle` before the next
- * event and acknowledge (or advance) only after it resolves. `handle` rejects only when
- * the subscription is stopped mid-retry; the event then stays unacknowledged.
+ * onEvent with backoff and then reports and skips it, drops events whose dedup key was
+ * handled already, and keeps the cursor of the last handled position. Callers await
+ * `handle` before the next event and acknowledge (or advance) only after it resolves.
+ * `handle` rejects only when the subscription is stopped mid-retry; the event then stays
+ * unacknowledged.
  */
 export class Delivery {
   private readonly recent: RecentIds;
@@ -31,36 +32,40 @@ export class Delivery {
     this.recent = new RecentIds(options.dedupWindow);
   }
 
-  /** Resolves `true` when onEvent saw the event, `false` when it was a duplicate or skipped. */
-  async handle(event: Event): Promise<boolean> {
+  /**
+   * Resolves `true` once the event was handled (or skipped after onEvent kept failing), and
+   * `false` for a duplicate, which a caller does not advance past again: a replay of an
+   * earlier position must not move the resume point back. `key` identifies the event across
+   * redeliveries: the Events extension's `eventId`, or the relay's log id for the tools.
+   */
+  async handle(event: Event, key: string): Promise<boolean> {
     const { attempts, onEvent, signal } = this.options;
     // Stopped between two events: the rest stay unacknowledged for the next run.
     if (signal.aborted) throw signal.reason;
-    if (this.recent.has(event.id)) return false;
+    if (this.recent.has(key)) return false;
     let failure: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) await sleep(backoffDelay(attempt - 1, this.options.retry), signal);
       try {
         await onEvent(event);
-        this.recent.add(event.id);
+        this.recent.add(key);
         return true;
       } catch (error) {
         failure = error;
       }
     }
-    this.recent.add(event.id);
+    this.recent.add(key);
     this.options.report({ kind: 'handler', event, attempts, cause: failure });
-    return false;
+    return true;
   }
 
   /**
-   * Saves `cursor` as the resume point. Cursors are opaque: they are taken in the order the
-   * relay sends them, which is not always ascending (after a gap it resumes at `resumedAt`,
-   * which sorts below an unknown cursor). An unchanged cursor (a heartbeat while idle) is
-   * not written again.
+   * Saves `cursor` as the resume point. Cursors are opaque: never compared or parsed, only
+   * taken in the order the server sends them. A `null` or absent one (a type the server does
+   * not replay) is not saved, and an unchanged one (a heartbeat while idle) not written again.
    */
-  async advance(cursor: string): Promise<void> {
-    if (cursor === this.cursor) return;
+  async advance(cursor: string | null | undefined): Promise<void> {
+    if (cursor === null || cursor === undefined || cursor === this.cursor) return;
     await this.options.store.save(cursor);
     this.cursor = cursor;
   }

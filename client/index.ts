@@ -5,7 +5,7 @@
 export { createEventClient, type EventClient } from './event-client.js';
 export { modeFromEnv } from './env-mode.js';
 export type { Subscription } from './subscription.js';
-export type { BackoffOptions, ClientMode, DeliveryMode, EventClientLogger, EventClientOptions, EventFilter, SubscribeOptions } from './options.js';
+export type { BackoffOptions, ClientMode, DeliveryMode, EventClientLogger, EventClientOptions, EventFilter, EventSubscription, SubscribeOptions } from './options.js';
 export { type CursorStore, memoryCursorStore } from './cursor-store.js';
 export { fileCursorStore } from './file-cursor-store.js';
 export { EventClientError, type EventClientErrorCode, type SubscriptionError } from './subscription-error.js';

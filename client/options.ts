@@ -48,13 +48,26 @@ export interface EventClientOptions {
   toolsIntervalMs?: number;
 }
 
+/** One Events-extension subscription as the draft names it: an event type and its arguments. */
+export interface EventSubscription {
+  name: string;
+  /** What the type's `inputSchema` (from `events/list`) accepts. */
+  arguments?: Record<string, unknown>;
+}
+
 export interface SubscribeOptions {
+  /** This relay's filter (`cx_events` with these arguments). Give `filter` or `event`, not both. */
   filter?: EventFilter;
-  /** Awaited one event at a time, in log order; the event counts as handled when it resolves. */
+  /** Push, poll: subscribe to any Events server's type by name instead of a relay filter. */
+  event?: EventSubscription;
+  /**
+   * Awaited one event at a time, in the server's order; the event counts as handled when it
+   * resolves. Push and poll pass each occurrence's `data` (from this relay: the {@link Event}).
+   */
   onEvent: (event: Event) => Promise<void> | void;
   /** Failures that do not stop the subscription (and the one that does, kind `fatal`). */
   onError?: (error: SubscriptionError) => void;
-  /** Resume after this cursor (push, poll). Default: the stored cursor, else from now. */
+  /** Resume after this cursor, one the server gave (push, poll). Default: the stored cursor, else from now. */
   cursor?: string;
   /** Where the cursor is kept once an event is handled. Default: in memory. */
   cursorStore?: CursorStore;
@@ -66,6 +79,6 @@ export interface SubscribeOptions {
   attempts?: number;
   /** Backoff between those tries. Default 100 ms doubling (factor 2) to 5 s. */
   retry?: BackoffOptions;
-  /** How many recent event ids are remembered to drop duplicates. Default 1 000. */
+  /** How many recent event ids (push, poll: the occurrences' `eventId`) are remembered to drop duplicates. Default 1 000. */
   dedupWindow?: number;
 }

@@ -1,25 +1,35 @@
+import { ProtocolError } from '@modelcontextprotocol/client';
 import { z } from 'zod';
 import type { Event } from '../src/events/event.js';
-import { customRequest, isPermanent, onTransportError } from './connection.js';
-import { type Source, streamTarget } from './source.js';
+import { sleep } from './backoff.js';
+import { customRequest, isPermanent, onTransportError, retryAfterMs } from './connection.js';
+import type { Source } from './source.js';
 import { EventClientError } from './subscription-error.js';
 
-const activeParams = z.looseObject({ cursor: z.string().nullable().optional(), truncated: z.boolean().optional() });
-const eventParams = z.looseObject({ cursor: z.string(), data: z.looseObject({ id: z.string() }) });
-const heartbeatParams = z.looseObject({ cursor: z.string().nullable().optional() });
+const cursor = z.string().nullable().optional();
+const activeParams = z.looseObject({ cursor, truncated: z.boolean().optional() });
+const eventParams = z.looseObject({ eventId: z.string(), data: z.looseObject({}), cursor });
+const heartbeatParams = z.looseObject({ cursor });
+const endParams = z.looseObject({ error: z.looseObject({ code: z.number(), message: z.string(), data: z.unknown().optional() }) });
 
 /**
  * Push: one `events/stream` from the saved cursor. Notifications arrive faster than
- * onEvent may take them, so they queue and are handled one by one; a frame at or behind
- * the last queued cursor (a replay, or a straggler of an earlier stream) is dropped. A gap
+ * onEvent may take them, so they queue and are handled one by one, in the order the server
+ * sent them. Cursors are opaque and never compared: an event whose `eventId` was handled
+ * already (a replay) is dropped without moving the cursor, and every other cursor the
+ * server sends (events, heartbeats, `active`) becomes the resume point in its turn. A gap
  * (`notifications/events/active` with `truncated`, at the start or mid-stream) is reported
- * in its place in the queue, and the stream's cursor moves to where the relay resumed.
+ * in its place in the queue, with the last cursor the stream gave before it.
  *
- * The stream is dead when the transport reports an error (a cut response: the relay died;
- * the request itself would never settle) or, for a half-open socket nothing reports, after
- * twice the heartbeat interval without any frame. It ends normally when the relay sends its
- * final result (rotation, shutdown); the caller then opens the next one from the cursor.
- * Before returning, everything queued is handled, so the next stream starts exactly after it.
+ * The stream is dead when the transport reports an error (a cut response: the server died;
+ * the request itself would never settle), after twice the heartbeat interval without any
+ * frame (a half-open socket nothing reports), or when `notifications/events/terminated`
+ * carries an error a retry cannot cure (access revoked), which ends the subscription. The
+ * stream ends normally with its final result, after a `terminated` for any other reason
+ * (its lifetime, a shutdown) or without one; the caller then opens the next one from the
+ * cursor, after the `retryAfterMs` the termination asked for. `notifications/events/error`
+ * is trouble the server recovers from itself: the stream goes on. Before returning,
+ * everything queued is handled, so the next stream starts exactly after it.
  */
 export const pushSource: Source = async (context) => {
   const { client, delivery, signal } = context;
@@ -29,11 +39,13 @@ export const pushSource: Source = async (context) => {
 
   let queue: Promise<void> = Promise.resolve();
   let failure: unknown;
-  /** Why the client gave up on the stream itself (silent, or cut), thrown once the queue is drained. */
-  let dead: EventClientError | undefined;
+  /** Why the stream itself is over (silent, cut, refused for good), thrown once the queue is drained. */
+  let dead: unknown;
+  /** A termination the next stream may follow: the server ended this one for a reason a retry cures. */
+  let terminated: unknown;
   const requested = delivery.cursor;
-  /** The stream's position as far as it was queued; null accepts any next cursor. */
-  let lastQueued = requested;
+  /** The last cursor the stream gave, in arrival order: where a gap starts. */
+  let position = requested;
 
   const enqueue = (work: () => Promise<void>) => {
     queue = queue
@@ -43,12 +55,13 @@ export const pushSource: Source = async (context) => {
         stream.abort(error);
       });
   };
-  const ahead = (cursor: string) => {
-    if (lastQueued !== null && cursor <= lastQueued) return false;
-    lastQueued = cursor;
-    return true;
+  /** Queues saving `next` as the resume point, after everything queued before it. */
+  const advanceTo = (next: string | null | undefined) => {
+    if (typeof next !== 'string') return;
+    position = next;
+    enqueue(() => delivery.advance(next));
   };
-  const die = (error: EventClientError) => {
+  const die = (error: unknown) => {
     dead ??= error;
     stream.abort(error);
   };
@@ -69,41 +82,40 @@ export const pushSource: Source = async (context) => {
   client.setNotificationHandler('notifications/events/active', { params: activeParams }, (params) => {
     watch();
     if (params.truncated) {
-      // Events after where the stream stood up to resumedAt are gone; the next ones follow
-      // resumedAt, which can sort below the old cursor (an unknown cursor resumes at the start).
-      const gap = { kind: 'truncated', after: lastQueued, resumedAt: params.cursor ?? null } as const;
-      lastQueued = gap.resumedAt;
-      enqueue(async () => {
-        context.report(gap);
-        if (gap.resumedAt !== null) await delivery.advance(gap.resumedAt);
-      });
-    } else if (params.cursor) {
-      // The head cursor of a `cursor: null` stream: saved so a restart resumes from here.
-      const cursor = params.cursor;
-      if (ahead(cursor)) enqueue(() => delivery.advance(cursor));
+      // Events after where the stream stood were not delivered; the next ones follow the fresh cursor.
+      const gap = { kind: 'truncated', after: position, resumedAt: params.cursor ?? null } as const;
+      enqueue(async () => context.report(gap));
     }
+    // Not truncated: the head cursor of a `cursor: null` stream, saved so a restart resumes from here.
+    advanceTo(params.cursor);
     context.established();
   });
   client.setNotificationHandler('notifications/events/event', { params: eventParams }, (params) => {
     watch();
-    if (!ahead(params.cursor)) return;
+    const next = params.cursor;
+    if (typeof next === 'string') position = next;
     enqueue(async () => {
-      await delivery.handle(params.data as unknown as Event);
-      await delivery.advance(params.cursor);
+      if (await delivery.handle(params.data as unknown as Event, params.eventId)) await delivery.advance(next);
     });
   });
+  // The heartbeat cursor moves past events that do not match the subscription.
   client.setNotificationHandler('notifications/events/heartbeat', { params: heartbeatParams }, (params) => {
     watch();
-    // The heartbeat cursor moves past events that do not match the filter.
-    const cursor = params.cursor;
-    if (cursor && ahead(cursor)) enqueue(() => delivery.advance(cursor));
+    advanceTo(params.cursor);
+  });
+  client.setNotificationHandler('notifications/events/error', { params: endParams }, () => watch());
+  client.setNotificationHandler('notifications/events/terminated', { params: endParams }, ({ error }) => {
+    watch();
+    const reason = ProtocolError.fromError(error.code, error.message, error.data);
+    if (isPermanent(reason)) die(reason);
+    else terminated = reason;
   });
 
   watch();
   try {
-    const result = await customRequest(client, 'events/stream', { ...streamTarget(context.filter), cursor: requested }, { signal: stream.signal });
-    const end = result.cursor;
-    if (typeof end === 'string' && ahead(end)) enqueue(() => delivery.advance(end));
+    const result = await customRequest(client, 'events/stream', { ...context.target, cursor: requested }, { signal: stream.signal });
+    // The draft's final result is empty; a server may say where the stream ended.
+    advanceTo(typeof result.cursor === 'string' ? result.cursor : undefined);
   } catch (error) {
     if (signal.aborted) return;
     if (failure === undefined && dead === undefined) throw error;
@@ -117,4 +129,6 @@ export const pushSource: Source = async (context) => {
   if (signal.aborted) return;
   if (failure !== undefined) throw failure;
   if (dead !== undefined) throw dead;
+  const wait = retryAfterMs(terminated);
+  if (wait !== undefined) await sleep(wait, signal).catch(() => undefined);
 };

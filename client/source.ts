@@ -1,6 +1,6 @@
 import type { Client } from '@modelcontextprotocol/client';
 import type { Delivery } from './delivery.js';
-import type { DeliveryMode, EventFilter } from './options.js';
+import type { DeliveryMode, EventFilter, EventSubscription } from './options.js';
 import type { SubscriptionError } from './subscription-error.js';
 
 /** What one mode's loop gets for one connection. */
@@ -8,6 +8,8 @@ export interface SourceContext {
   client: Client;
   delivery: Delivery;
   filter: EventFilter;
+  /** The Events-extension subscription push and poll make: `event`, else the relay's `filter`. */
+  target: Required<EventSubscription>;
   group: string | undefined;
   leaseMs: number | undefined;
   heartbeatMs: number;
@@ -29,8 +31,9 @@ export type Source = (context: SourceContext) => Promise<void>;
 
 export type SourceTable = Record<DeliveryMode, Source>;
 
-/** The Events-extension type and arguments for a filter: `cx_events` filters by all three. */
-export function streamTarget(filter: EventFilter): { name: string; arguments: Record<string, string[]> } {
+/** The Events-extension subscription: `event` as given, else the relay's `cx_events`, which filters by all three. */
+export function subscriptionTarget(event: EventSubscription | undefined, filter: EventFilter): Required<EventSubscription> {
+  if (event) return { name: event.name, arguments: event.arguments ?? {} };
   const args: Record<string, string[]> = {};
   if (filter.types?.length) args.types = filter.types;
   if (filter.sources?.length) args.sources = filter.sources;

@@ -3,10 +3,10 @@ import type { Event } from '../src/events/event.js';
 /**
  * What `onError` receives. Only `fatal` ends the subscription; after the others delivery
  * goes on: `handler` (onEvent kept throwing; the event is skipped and acknowledged),
- * `truncated` (a gap: the events after `after`, the cursor the subscription stood on, up to
- * and including `resumedAt` were removed by retention, or `after` was unknown to the relay,
- * and were not delivered; delivery goes on after `resumedAt`, which is null only when the
- * server did not say), `connection` (the link failed; reconnecting after `delayMs`).
+ * `truncated` (a gap: the server could not deliver from `after`, the cursor the subscription
+ * stood on, and skipped events; delivery goes on from `resumedAt`, the fresh cursor it gave,
+ * null when it gave none for the gap), `connection` (the link failed; reconnecting after
+ * `delayMs`, the server's `retryAfterMs` when it asked for one).
  */
 export type SubscriptionError =
   | { kind: 'handler'; event: Event; attempts: number; cause: unknown }
@@ -14,7 +14,7 @@ export type SubscriptionError =
   | { kind: 'connection'; attempt: number; delayMs: number; cause: unknown }
   | { kind: 'fatal'; cause: unknown };
 
-export type EventClientErrorCode = 'invalid_options' | 'unsupported_filter' | 'stream_silent' | 'stream_lost' | 'tool_error' | 'closed';
+export type EventClientErrorCode = 'invalid_options' | 'unsupported_filter' | 'no_delivery_mode' | 'stream_silent' | 'stream_lost' | 'tool_error' | 'closed';
 
 /** A local error of the client (wire errors from the relay keep their SDK type and code). */
 export class EventClientError extends Error {

@@ -1,13 +1,13 @@
 import type { Client } from '@modelcontextprotocol/client';
 import { backoffDelay, sleep } from './backoff.js';
-import { connectMcp, isPermanent } from './connection.js';
+import { connectMcp, isPermanent, retryAfterMs } from './connection.js';
 import { memoryCursorStore } from './cursor-store.js';
 import { Delivery } from './delivery.js';
 import { negotiateMode } from './negotiate.js';
 import type { BackoffOptions, DeliveryMode, EventClientOptions, SubscribeOptions } from './options.js';
 import { pollSource } from './poll-source.js';
 import { pushSource } from './push-source.js';
-import type { SourceTable } from './source.js';
+import { type SourceTable, subscriptionTarget } from './source.js';
 import { EventClientError, type SubscriptionError } from './subscription-error.js';
 import { toolsSource } from './tools-source.js';
 
@@ -33,13 +33,15 @@ export interface Subscription {
 }
 
 /**
- * Connects, picks the mode, and resolves once the relay has accepted the subscription;
+ * Connects, picks the mode, and resolves once the server has accepted the subscription;
  * rejects if that first attempt fails. Afterwards failures are reported through onError
- * and the connection is rebuilt with exponential backoff and jitter, resuming from the
- * cursor; only permanent refusals end it.
+ * and the connection is rebuilt with exponential backoff and jitter (or after the
+ * `retryAfterMs` the server asked for), resuming from the cursor; only permanent refusals
+ * end it.
  */
 export async function startSubscription(clientOptions: EventClientOptions & { mode: NonNullable<EventClientOptions['mode']> }, options: SubscribeOptions): Promise<Subscription> {
   const filter = options.filter ?? {};
+  const target = subscriptionTarget(options.event, filter);
   const stop = new AbortController();
   const signal = stop.signal;
   const report = (error: SubscriptionError) => {
@@ -65,9 +67,9 @@ export async function startSubscription(clientOptions: EventClientOptions & { mo
   let client: Client | undefined = await connect();
   let mode: DeliveryMode;
   try {
-    mode = clientOptions.mode === 'auto' ? await negotiateMode(client, signal) : clientOptions.mode;
-    if (mode === 'tools' && (filter.sources?.length || filter.subjects?.length)) {
-      throw new EventClientError('unsupported_filter', 'tools mode filters by types only; sources and subjects need push or poll', { permanent: true });
+    mode = clientOptions.mode === 'auto' ? await negotiateMode(client, target, signal) : clientOptions.mode;
+    if (mode === 'tools' && (filter.sources?.length || filter.subjects?.length || options.event)) {
+      throw new EventClientError('unsupported_filter', 'tools mode filters by types only; sources, subjects and an event subscription need push or poll', { permanent: true });
     }
   } catch (error) {
     await client.close().catch(() => undefined);
@@ -94,6 +96,7 @@ export async function startSubscription(clientOptions: EventClientOptions & { mo
           client,
           delivery,
           filter,
+          target,
           group: options.group,
           leaseMs: options.leaseMs,
           heartbeatMs: clientOptions.heartbeatMs ?? 15_000,
@@ -117,7 +120,9 @@ export async function startSubscription(clientOptions: EventClientOptions & { mo
           report({ kind: 'fatal', cause: error });
           break;
         }
-        const delayMs = backoffDelay(failures++, reconnect);
+        // A server that said how long to wait (-32013 with retryAfterMs) is waited for exactly.
+        const delayMs = retryAfterMs(error) ?? backoffDelay(failures, reconnect);
+        failures++;
         report({ kind: 'connection', attempt: failures, delayMs, cause: error });
         await client?.close().catch(() => undefined);
         client = undefined;

@@ -32,7 +32,7 @@ async function callTool(client: Client, name: string, args: Record<string, unkno
 }
 
 /**
- * Tools: the legacy polling tools, usable by any MCP client. `check_pending_events`
+ * Tools: this relay's polling tools, usable by any MCP client. `check_pending_events`
  * leases the group's next events (oldest first); each is acknowledged with `ack_event`
  * after onEvent. The resume point is the group's state on the relay, so the cursor store
  * is not used. The relay filters by `types` only.
@@ -56,11 +56,12 @@ export const toolsSource: Source = async (context) => {
         signal,
       );
       context.established();
-      const events = ((claim.events ?? []) as Claimed[]).slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      // In log order, as the relay leases them.
+      const events = (claim.events ?? []) as Claimed[];
       for (const { deliveryCount, leaseExpiresAt: _lease, ...event } of events) {
         // After unsubscribe, events not yet handled stay leased and come back to the group.
         if (signal.aborted) break;
-        await delivery.handle(event);
+        await delivery.handle(event, event.id);
         try {
           // Not tied to unsubscribe: a handled event is acknowledged even when the
           // subscription ends meanwhile, or it would be delivered again after its lease.

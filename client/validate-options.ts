@@ -16,16 +16,20 @@ const clientSchema = z.object({
   toolsIntervalMs: positive.optional(),
 });
 
-const subscribeSchema = z.object({
-  filter: z.object({ types: patterns, sources: patterns, subjects: patterns }).optional(),
-  onEvent: z.custom<SubscribeOptions['onEvent']>((value) => typeof value === 'function', 'onEvent must be a function'),
-  cursor: z.string().min(1).max(64).optional(),
-  group: z.string().min(1).max(128).optional(),
-  leaseMs: z.number().int().min(1_000).max(3_600_000).optional(),
-  attempts: positive.optional(),
-  retry: backoff,
-  dedupWindow: positive.optional(),
-});
+const subscribeSchema = z
+  .object({
+    filter: z.object({ types: patterns, sources: patterns, subjects: patterns }).optional(),
+    event: z.object({ name: z.string().min(1), arguments: z.record(z.string(), z.unknown()).optional() }).optional(),
+    onEvent: z.custom<SubscribeOptions['onEvent']>((value) => typeof value === 'function', 'onEvent must be a function'),
+    // Opaque: whatever the server gave, in any format or length.
+    cursor: z.string().min(1).optional(),
+    group: z.string().min(1).max(128).optional(),
+    leaseMs: z.number().int().min(1_000).max(3_600_000).optional(),
+    attempts: positive.optional(),
+    retry: backoff,
+    dedupWindow: positive.optional(),
+  })
+  .refine((options) => !(options.filter && options.event), { message: 'give filter (this relay) or event (any Events server), not both' });
 
 function check(schema: z.ZodType, value: unknown, what: string): void {
   const parsed = schema.safeParse(value);

@@ -40,10 +40,11 @@ describe('choosing the delivery mode', () => {
     expect(() => modeFromEnv({ RELAY_CLIENT_MODE: 'webhook' })).toThrow(/RELAY_CLIENT_MODE/);
   });
 
-  it('refuses a sources filter in tools mode, which the tools cannot apply', async () => {
+  it('refuses a sources filter or an event subscription in tools mode, which the tools cannot apply', async () => {
     relay = await startMcpRelay();
     client = eventClientFor(relay, 'tools');
     await expect(client.subscribe(recorder({ filter: { sources: ['stripe'] } }).options)).rejects.toMatchObject({ code: 'unsupported_filter' });
+    await expect(client.subscribe(recorder({ event: { name: 'cx_events' } }).options)).rejects.toMatchObject({ code: 'unsupported_filter' });
   });
 
   it('rejects subscribe when the relay refuses the credentials', async () => {
@@ -62,9 +63,9 @@ describe('fileCursorStore', () => {
     const path = join(dir, 'nested', 'cursor.json');
     const store = fileCursorStore(path);
     expect(await store.load()).toBeUndefined();
-    await store.save('01HZZZZZZZZZZZZZZZZZZZZZZ1');
-    await store.save('01HZZZZZZZZZZZZZZZZZZZZZZ2');
-    expect(await fileCursorStore(path).load()).toBe('01HZZZZZZZZZZZZZZZZZZZZZZ2');
+    await store.save('opaque-1');
+    await store.save('b3BhcXVlLTI=');
+    expect(await fileCursorStore(path).load()).toBe('b3BhcXVlLTI=');
     expect(await readdir(join(dir, 'nested'))).toEqual(['cursor.json']);
   });
 
@@ -84,5 +85,6 @@ describe('option checks', () => {
     expect(() => createEventClient({ url: 'http://127.0.0.1:1/mcp', reconnect: { factor: 0.5 } })).toThrow(/createEventClient options/);
     const client = createEventClient({ url: 'http://127.0.0.1:1/mcp', mode: 'poll' });
     await expect(client.subscribe({ onEvent: () => undefined, attempts: 0 })).rejects.toMatchObject({ code: 'invalid_options' });
+    await expect(client.subscribe({ onEvent: () => undefined, filter: { types: ['a'] }, event: { name: 'a' } })).rejects.toMatchObject({ code: 'invalid_options' });
   });
 });

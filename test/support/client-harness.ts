@@ -4,14 +4,14 @@ import type { Event } from '../../src/events/event.js';
 import { Inbox, keys } from './mcp-clients.js';
 
 /**
- * The companion client against a test relay, tuned for tests: short reconnect and retry
- * backoff, a fast tools loop. `mode` is always passed, so RELAY_CLIENT_MODE in the
- * environment cannot change what a test runs.
+ * The companion client against a test relay (as alice) or another test server, tuned for
+ * tests: short reconnect and retry backoff, a fast tools loop. `mode` is always passed, so
+ * RELAY_CLIENT_MODE in the environment cannot change what a test runs.
  */
-export function eventClientFor(relay: Relay, mode: NonNullable<EventClientOptions['mode']>, options: Partial<EventClientOptions> = {}) {
+export function eventClientFor(server: Relay | { endpoint: string; token: string | undefined }, mode: NonNullable<EventClientOptions['mode']>, options: Partial<EventClientOptions> = {}) {
+  const endpoint = 'endpoint' in server ? { url: server.endpoint, token: server.token } : { url: `${server.url}/mcp`, token: keys.alice };
   return createEventClient({
-    url: `${relay.url}/mcp`,
-    token: keys.alice,
+    ...endpoint,
     mode,
     reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
     toolsIntervalMs: 50,
