@@ -60,25 +60,26 @@ export interface WireError {
 /** Failed store reads a push stream retries, announcing each with `notifications/events/error`, before it ends. */
 const STORE_RETRIES = { attempts: 3, delayMs: 500 };
 
-const FRAME_FIELDS = ['sourceEventId', 'occurredAt'] as const;
+const FRAME_FIELDS = ['occurredAt'] as const;
 
 /**
  * An event frame up to its `_meta`, the one part that differs from subscription to
- * subscription. The stored JSON goes out as it is; `sourceEventId` and `occurredAt` are
- * copied out of its text as JSON literals — decoding a 1–2 KB event only to copy two strings
- * (and encoding it again) would cost more than the rest of a replay.
+ * subscription. The stored JSON goes out as it is; `occurredAt` is copied out of its text as a
+ * JSON literal — decoding a 1–2 KB event only to copy one string (and encoding it again) would
+ * cost more than the rest of a replay. The occurrence's `eventId` is the log id: unique across
+ * sources (an upstream id is unique only within its source) and the same on every redelivery.
  */
 function frameHead(idPrefix: string, name: string, event: SerializedEvent): string {
   const { json } = event;
   const fields = topLevelStrings(json, FRAME_FIELDS) ?? literalsOf(JSON.parse(json) as Event);
   return (
     `id: ${idPrefix}${event.id}\nevent: message\ndata: {"jsonrpc":"2.0","method":"notifications/events/event","params":` +
-    `{"eventId":${fields.sourceEventId},"name":${JSON.stringify(name)},"timestamp":${fields.occurredAt},"data":${json},"cursor":"${event.id}","_meta":`
+    `{"eventId":"${event.id}","name":${JSON.stringify(name)},"timestamp":${fields.occurredAt},"data":${json},"cursor":"${event.id}","_meta":`
   );
 }
 
 function literalsOf(event: Event): Record<(typeof FRAME_FIELDS)[number], string> {
-  return { sourceEventId: JSON.stringify(event.sourceEventId), occurredAt: JSON.stringify(event.occurredAt) };
+  return { occurredAt: JSON.stringify(event.occurredAt) };
 }
 
 /**

@@ -26,7 +26,7 @@ export interface Occurrence {
 }
 
 export function toOccurrence(event: Event, name: string): Occurrence {
-  return { eventId: event.sourceEventId, name, timestamp: event.occurredAt, data: event, cursor: event.id };
+  return { eventId: event.id, name, timestamp: event.occurredAt, data: event, cursor: event.id };
 }
 
 const aggregateArguments = eventFilterSchema;
