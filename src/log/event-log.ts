@@ -40,7 +40,7 @@ export interface ReadResult {
    * the read's events all come after `resumedAt`.
    */
   resumedAt?: string;
-  /** True when the scan stopped before the head; read again from `cursor`. */
+  /** True when a matching event lies after `cursor` (or the read stopped at its row bound before the head): read again from `cursor`. False when the page drained the log. */
   hasMore: boolean;
 }
 

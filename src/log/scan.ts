@@ -21,7 +21,7 @@ export interface ScanResult<T> {
   events: T[];
   /** The last row examined, if any. */
   last: ScanRow | undefined;
-  /** True when the scan stopped at a limit rather than at the head. */
+  /** True when a matching event lies beyond `events` (or the scan stopped at its row bound before the head). */
   hasMore: boolean;
 }
 
@@ -32,7 +32,11 @@ export interface ScanResult<T> {
 export const MAX_SCAN_ROWS = 50_000;
 const PAGE_ROWS = 1000;
 
-/** Collects up to `limit` matching events after `afterPos`, turning only the matches into `T`. */
+/**
+ * Collects up to `limit` matching events after `afterPos`, turning only the matches into `T`.
+ * A full page looks ahead for one more match, so `hasMore` is false when the page drained
+ * the log; rows that do not match move `last` on, so the next read does not examine them again.
+ */
 export function scanMatching<T>(scan: ScanFn, afterPos: number, matches: EventMatcher, limit: number, pick: (row: ScanRow) => T): ScanResult<T> {
   const events: T[] = [];
   let last: ScanRow | undefined;
@@ -42,12 +46,13 @@ export function scanMatching<T>(scan: ScanFn, afterPos: number, matches: EventMa
     const want = Math.min(PAGE_ROWS, MAX_SCAN_ROWS - examined);
     const rows = scan(pos, want);
     for (const row of rows) {
-      last = row;
       examined++;
       if (matches(row)) {
-        events.push(pick(row));
+        // One match past a full page: there is more, and the next read starts at it.
         if (events.length === limit) return { events, last, hasMore: true };
+        events.push(pick(row));
       }
+      last = row;
     }
     if (rows.length < want) return { events, last, hasMore: false };
     if (examined >= MAX_SCAN_ROWS) return { events, last, hasMore: true };

@@ -135,6 +135,27 @@ export function describeLogContract(backend: string, factory: LogFactory): void 
         expect(cursor).toBe(ids.at(-1));
       });
 
+      it('says hasMore only when a matching event lies beyond the page: a page that drains the log says false', async () => {
+        const log = await pool.create();
+        const ids = (
+          await log.append([
+            newEvent({ type: 'payment.failed' }),
+            newEvent({ type: 'payment.failed' }),
+            newEvent({ type: 'order.shipped' }),
+            newEvent({ type: 'payment.failed' }),
+            newEvent({ type: 'order.shipped' }),
+          ])
+        ).map((r) => r.id);
+        expect(await log.read({ after: null, limit: 5 })).toMatchObject({ cursor: ids[4], hasMore: false });
+        expect(await log.read({ after: null, limit: 4 })).toMatchObject({ cursor: ids[3], hasMore: true });
+        const payments = { types: ['payment.failed'] };
+        // Two of three: the third is beyond the page, so the cursor stops right before it (past the order between).
+        const first = await log.read({ after: null, limit: 2, filter: payments });
+        expect(first).toMatchObject({ cursor: ids[2], hasMore: true });
+        // The last match: only non-matching events follow, so the page drained the log and the cursor passes them.
+        expect(await log.read({ after: first.cursor, limit: 1, filter: payments })).toMatchObject({ cursor: ids[4], hasMore: false });
+      });
+
       it('returns nothing, the same cursor and hasMore false at the head', async () => {
         const log = await pool.create();
         const { id } = await log.append(newEvent());

@@ -84,12 +84,18 @@ export async function readPages<T>(
   for (;;) {
     for (const entry of entries) {
       const row = toRow(entry);
-      last = row;
       examined++;
-      if (matches(row)) events.push(pick(row));
-      if (events.length === limit) break;
+      if (matches(row)) {
+        // One match past a full page: there is more, and the next read starts at it.
+        if (events.length === limit) {
+          hasMore = true;
+          break;
+        }
+        events.push(pick(row));
+      }
+      last = row;
     }
-    if (events.length === limit || examined >= MAX_SCAN_ROWS) {
+    if (hasMore || examined >= MAX_SCAN_ROWS) {
       hasMore = true;
       break;
     }
