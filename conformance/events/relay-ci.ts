@@ -35,7 +35,10 @@ async function startRelay(env: Record<string, string>): Promise<{ child: ChildPr
   const output: string[] = [];
   child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the relay did not report its url within ${RELAY_START_MS} ms`)), RELAY_START_MS);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the relay did not report its url within ${RELAY_START_MS} ms:\n${output.join('').slice(-3000)}`));
+    }, RELAY_START_MS);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`the relay exited (${signal ?? code}) before listening:\n${output.join('')}`));
@@ -87,9 +90,10 @@ async function main(): Promise<number> {
     RELAY_MAX_STREAMS_PER_PRINCIPAL: '4',
   });
   children.add(relay.child);
-  const trigger = await startRelayTrigger(relay.url, secret);
   const failed: string[] = [];
+  let trigger: Awaited<ReturnType<typeof startRelayTrigger>> | undefined;
   try {
+    trigger = await startRelayTrigger(relay.url, secret);
     for (const era of eras) {
       const args = ['--import', 'tsx', 'conformance/events/run.ts', '--url', `${relay.url}/mcp`, '--token', token, '--era', era];
       args.push('--event', 'payment.failed', '--trigger', trigger.url, '--stale-cursor', STALE_CURSOR, '--heartbeat-within', '5000');
@@ -104,11 +108,11 @@ async function main(): Promise<number> {
     }
     if (relay.child.exitCode !== null || relay.child.signalCode !== null) failed.push(`the relay exited during the run:\n${relay.output.join('').slice(-3000)}`);
   } finally {
-    await trigger.close();
+    await trigger?.close();
     await stop(relay.child);
     clearTimeout(deadline);
   }
-  console.log(`\nEvents conformance against the relay: ${failed.length === 0 ? 'OK' : `FAILED (${failed.join('; ')})`} — ${trigger.sent()} events triggered, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`\nEvents conformance against the relay: ${failed.length === 0 ? 'OK' : `FAILED (${failed.join('; ')})`} — ${trigger?.sent() ?? 0} events triggered, ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return failed.length === 0 ? 0 : 1;
 }
 
