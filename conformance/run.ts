@@ -24,16 +24,15 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startRelayFromSource, stopRelay } from './relay-from-source.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BASELINE = join(ROOT, 'conformance', 'expected-failures.yaml');
 const NODE20_SHIM = join(ROOT, 'conformance', 'node20', 'register.mjs');
 /** The whole run must end well inside this. */
 const DEADLINE_MS = 110_000;
-const RELAY_START_MS = 30_000;
 const SCENARIO_TIMEOUT_MS = 20_000;
 
 interface Leg {
@@ -112,49 +111,6 @@ function conformanceCli(): { path: string; version: string } {
 
 /** Node < 22 has no fs.globSync; conformance/node20/register.mjs then polyfills it for the CLI. */
 const GLOB_SYNC_POLYFILLED = !('globSync' in fs);
-
-/** The relay from source, memory store, open on loopback, on a port the OS picks. */
-async function startRelay(): Promise<{ child: ChildProcess; url: string; output: string[] }> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('RELAY_') && key !== 'HOST' && key !== 'PORT') env[key] = value;
-  Object.assign(env, { RELAY_LOG_LEVEL: 'info' });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--store', 'memory'], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the relay did not report its url within ${RELAY_START_MS} ms`)), RELAY_START_MS);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the relay exited (${signal ?? code}) before listening:\n${output.join('')}`));
-    });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      output.push(`${line}\n`);
-      try {
-        const entry = JSON.parse(line) as { url?: unknown };
-        if (typeof entry.url === 'string') {
-          clearTimeout(timer);
-          resolve(entry.url);
-        }
-      } catch {
-        // not a log line
-      }
-    });
-  });
-  return { child, url, output };
-}
-
-async function stopRelay(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
 
 /** The CLI's baseline verdict: the `~` / `✓` / `✗` items under its three headings. */
 function parseBaseline(output: string): Baseline | undefined {
@@ -238,7 +194,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   const work = await mkdtemp(join(tmpdir(), 'relay-conformance-'));
   const children = new Set<ChildProcess>();
-  let relay: Awaited<ReturnType<typeof startRelay>> | undefined;
+  let relay: Awaited<ReturnType<typeof startRelayFromSource>> | undefined;
   const deadline = setTimeout(() => {
     console.error(`conformance: no result after ${DEADLINE_MS / 1000} s, stopping`);
     for (const child of children) child.kill('SIGKILL');
@@ -259,7 +215,7 @@ async function main(): Promise<number> {
     const entries = await baselineEntries();
     for (const name of REQUIRED) if (entries.includes(name)) problems.push(`${name} must pass, but expected-failures.yaml excuses the whole scenario`);
 
-    relay = await startRelay();
+    relay = await startRelayFromSource({ RELAY_LOG_LEVEL: 'info' });
     const endpoint = `${relay.url}/mcp`;
     const shim = GLOB_SYNC_POLYFILLED ? ', fs.globSync polyfilled by conformance/node20' : '';
     console.log(`conformance ${conformanceCli().version} against ${endpoint} (relay from source, memory store, open on loopback; node ${process.version}${shim})`);

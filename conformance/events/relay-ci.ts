@@ -11,62 +11,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startRelayFromSource, stopRelay } from '../relay-from-source.js';
 import { newStandardSecret, startRelayTrigger } from './relay-trigger.js';
 import { ERAS } from './wire.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DEADLINE_MS = 180_000;
-const RELAY_START_MS = 30_000;
 /** A ULID from 2016 the relay never minted: a cursor it cannot serve from (reported as truncated). */
 const STALE_CURSOR = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 const LIFETIME_MS = 6000;
-
-async function startRelay(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: string[] }> {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('RELAY_') && !key.endsWith('_WEBHOOK_SECRET') && key !== 'HOST' && key !== 'PORT') clean[key] = value;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--store', 'memory'], {
-    cwd: ROOT,
-    env: { ...clean, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the relay did not report its url within ${RELAY_START_MS} ms:\n${output.join('').slice(-3000)}`));
-    }, RELAY_START_MS);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the relay exited (${signal ?? code}) before listening:\n${output.join('')}`));
-    });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      output.push(`${line}\n`);
-      try {
-        const entry = JSON.parse(line) as { url?: unknown };
-        if (typeof entry.url === 'string') {
-          clearTimeout(timer);
-          resolve(entry.url);
-        }
-      } catch {
-        // not a log line
-      }
-    });
-  });
-  return { child, url, output };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { only: { type: 'string' }, era: { type: 'string' } } });
@@ -81,7 +36,7 @@ async function main(): Promise<number> {
     process.exit(1);
   }, DEADLINE_MS);
 
-  const relay = await startRelay({
+  const relay = await startRelayFromSource({
     RELAY_LOG_LEVEL: 'info',
     RELAY_API_KEYS: `${token}:conformance`,
     STANDARD_WEBHOOK_SECRET: secret,
@@ -109,7 +64,7 @@ async function main(): Promise<number> {
     if (relay.child.exitCode !== null || relay.child.signalCode !== null) failed.push(`the relay exited during the run:\n${relay.output.join('').slice(-3000)}`);
   } finally {
     await trigger?.close();
-    await stop(relay.child);
+    await stopRelay(relay.child);
     clearTimeout(deadline);
   }
   console.log(`\nEvents conformance against the relay: ${failed.length === 0 ? 'OK' : `FAILED (${failed.join('; ')})`} — ${trigger?.sent() ?? 0} events triggered, ${((Date.now() - started) / 1000).toFixed(1)} s`);
