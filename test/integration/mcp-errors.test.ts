@@ -19,6 +19,15 @@ const MALFORMED = ['events://%E0%A4%A', 'customer://%E0%A4%A/context'];
 /** `[[…]]` nested `depth` deep. */
 const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 
+/** POSTs a JSON-RPC request given as text, with the headers every `/mcp` request here carries plus `headers`. */
+function postRaw(relay: Relay, body: string, headers: Record<string, string>): Promise<Response> {
+  return fetch(`${relay.url}/mcp`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${keys.alice}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    body,
+  });
+}
+
 /** A 2026-07-28 `server/discover` whose params carry `x`, given as JSON text: the message is 2 + depth(x) deep. */
 function modernRequestWith(relay: Relay, xJson: string): Promise<Response> {
   const meta = JSON.stringify({
@@ -26,31 +35,17 @@ function modernRequestWith(relay: Relay, xJson: string): Promise<Response> {
     'io.modelcontextprotocol/clientInfo': { name: 'relay-integration-test', version: '1.0.0' },
     'io.modelcontextprotocol/clientCapabilities': {},
   });
-  return fetch(`${relay.url}/mcp`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${keys.alice}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': MODERN_VERSION,
-      'mcp-method': 'server/discover',
-    },
-    body: `{"jsonrpc":"2.0","id":7,"method":"server/discover","params":{"x":${xJson},"_meta":${meta}}}`,
+  return postRaw(relay, `{"jsonrpc":"2.0","id":7,"method":"server/discover","params":{"x":${xJson},"_meta":${meta}}}`, {
+    'mcp-protocol-version': MODERN_VERSION,
+    'mcp-method': 'server/discover',
   });
 }
 
 /** A 2025-11-25 `ping` in `session` whose params carry `x`, given as JSON text: the message is 2 + depth(x) deep. */
 function legacyRequestWith(relay: Relay, session: RawSession, xJson: string): Promise<Response> {
-  return fetch(`${relay.url}/mcp`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${keys.alice}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-session-id': session.id,
-      'mcp-protocol-version': LEGACY_VERSION,
-    },
-    body: `{"jsonrpc":"2.0","id":7,"method":"ping","params":{"x":${xJson}}}`,
+  return postRaw(relay, `{"jsonrpc":"2.0","id":7,"method":"ping","params":{"x":${xJson}}}`, {
+    'mcp-session-id': session.id,
+    'mcp-protocol-version': LEGACY_VERSION,
   });
 }
 
