@@ -1,7 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import type { Event } from '../events/event.js';
-import { topLevelStrings } from '../events/stored-json.js';
 import type { SerializedEvent } from '../log/event-log.js';
+import { occurrenceHead } from './occurrence-json.js';
 import type { Gap } from './reader.js';
 import { SseStream, type SseStreamOptions } from './sse-stream.js';
 import type { StreamEnd, StreamEndReason } from './stream-end.js';
@@ -60,26 +59,12 @@ export interface WireError {
 /** Failed store reads a push stream retries, announcing each with `notifications/events/error`, before it ends. */
 const STORE_RETRIES = { attempts: 3, delayMs: 500 };
 
-const FRAME_FIELDS = ['occurredAt'] as const;
-
-/**
- * An event frame up to its `_meta`, the one part that differs from subscription to
- * subscription. The stored JSON goes out as it is; `occurredAt` is copied out of its text as a
- * JSON literal — decoding a 1–2 KB event only to copy one string (and encoding it again) would
- * cost more than the rest of a replay. The occurrence's `eventId` is the log id: unique across
- * sources (an upstream id is unique only within its source) and the same on every redelivery.
- */
+/** An event frame up to its `_meta`, the one part that differs from subscription to subscription. */
 function frameHead(idPrefix: string, name: string, event: SerializedEvent): string {
-  const { json } = event;
-  const fields = topLevelStrings(json, FRAME_FIELDS) ?? literalsOf(JSON.parse(json) as Event);
   return (
     `id: ${idPrefix}${event.id}\nevent: message\ndata: {"jsonrpc":"2.0","method":"notifications/events/event","params":` +
-    `{"eventId":"${event.id}","name":${JSON.stringify(name)},"timestamp":${fields.occurredAt},"data":${json},"cursor":"${event.id}","_meta":`
+    `${occurrenceHead(name, event)},"_meta":`
   );
-}
-
-function literalsOf(event: Event): Record<(typeof FRAME_FIELDS)[number], string> {
-  return { occurredAt: JSON.stringify(event.occurredAt) };
 }
 
 /**
