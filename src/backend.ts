@@ -11,38 +11,55 @@ import { RedisEventLog } from './log/redis/event-log.js';
 import { openSqlite } from './log/sqlite/connection.js';
 import { SqliteEventLog } from './log/sqlite/event-log.js';
 import { parseArgument } from './log/validate.js';
+import { MemorySubscriptionStore } from './outbound/memory/subscription-store.js';
+import { RedisSubscriptionStore } from './outbound/redis/subscription-store.js';
+import { SqliteSubscriptionStore } from './outbound/sqlite/subscription-store.js';
+import type { WebhookSubscriptionStore } from './outbound/subscription-store.js';
 
 /** The stores of one relay, opened together on the configured backend. */
 export interface Backend {
   readonly log: EventLog;
   /** What the reactions know per customer: in the log's SQLite file (its own tables), or under the log's Redis key prefix. */
   readonly memory: CustomerMemory;
-  /** Closes the customer memory, then the log, then the connection they share. */
+  /** Webhook subscriptions (`events/subscribe`): in the log's SQLite file (its own tables), or under the log's Redis key prefix. */
+  readonly webhooks: WebhookSubscriptionStore;
+  /** Closes the customer memory and the webhook subscriptions, then the log, then the connection they share. */
   close(): Promise<void>;
 }
 
 /**
- * Opens the log and the customer memory on one connection to the store: one Redis client,
- * or one SQLite database handle. Sharing the handle changes neither durability nor locking:
- * both stores set the same pragmas (WAL, `synchronous`, `busy_timeout`), every write of
- * either runs in its own synchronous `BEGIN IMMEDIATE` transaction (better-sqlite3), so
- * they never interleave on the handle, and other processes still meet the one file lock.
+ * Opens the log, the customer memory and the webhook subscriptions on one connection to the
+ * store: one Redis client, or one SQLite database handle. Sharing the handle changes neither
+ * durability nor locking: the handle has the pragmas every store of the relay sets (WAL,
+ * `synchronous`, `busy_timeout`), every write of each store runs as one synchronous statement
+ * or `BEGIN IMMEDIATE` transaction (better-sqlite3), so they never interleave on the handle,
+ * and other processes still meet the one file lock.
  */
 export function openBackend(store: StoreConfig, log: LogOptions = {}): Backend {
-  if (store.kind === 'memory') return backend(new MemoryEventLog(log), new MemoryCustomerMemory(), () => {});
+  if (store.kind === 'memory') return backend(new MemoryEventLog(log), new MemoryCustomerMemory(), new MemorySubscriptionStore(), () => {});
   if (store.kind === 'redis') {
     const { url, keyPrefix, commandTimeoutMs } = parseArgument(redisConnectionSchema, { url: store.url }, 'Redis log options');
     const connection = connectRedis(url, commandTimeoutMs);
     return opened(
-      () => backend(new RedisEventLog({ connection, keyPrefix, ...log }), new RedisCustomerMemory({ connection, keyPrefix }), () =>
-        connection.quit().catch(() => connection.disconnect()),
-      ),
+      () =>
+        backend(
+          new RedisEventLog({ connection, keyPrefix, ...log }),
+          new RedisCustomerMemory({ connection, keyPrefix }),
+          new RedisSubscriptionStore({ connection, keyPrefix }),
+          () => connection.quit().catch(() => connection.disconnect()),
+        ),
       () => connection.disconnect(),
     );
   }
   const database = openSqlite(store.path, store.synchronous);
   return opened(
-    () => backend(new SqliteEventLog({ database, ...log }), new SqliteCustomerMemory({ database }), () => database.close()),
+    () =>
+      backend(
+        new SqliteEventLog({ database, ...log }),
+        new SqliteCustomerMemory({ database }),
+        new SqliteSubscriptionStore({ database }),
+        () => database.close(),
+      ),
     () => database.close(),
   );
 }
@@ -57,14 +74,16 @@ function opened(build: () => Backend, closeConnection: () => void): Backend {
   }
 }
 
-function backend(log: EventLog, memory: CustomerMemory, closeConnection: () => unknown): Backend {
+function backend(log: EventLog, memory: CustomerMemory, webhooks: WebhookSubscriptionStore, closeConnection: () => unknown): Backend {
   let closing: Promise<void> | undefined;
   return {
     log,
     memory,
+    webhooks,
     close: () =>
       (closing ??= (async () => {
         await memory.close();
+        await webhooks.close();
         await log.close();
         await closeConnection();
       })()),
