@@ -23,6 +23,11 @@ import { healthRoute, metricsRoute, readyRoute, statusRoute } from './http/obser
 import { Observability } from './observe/observability.js';
 import { openBackend } from './backend.js';
 import type { CustomerMemory } from './customer-memory/customer-memory.js';
+import { filterFor } from './mcp/event-types.js';
+import type { CallbackTarget } from './outbound/callback-post.js';
+import { CallbackDispatcher } from './outbound/dispatcher.js';
+import { CallbackSubscriptions } from './outbound/subscriptions.js';
+import type { WebhookSubscriptionStore } from './outbound/subscription-store.js';
 import { builtInHandlers } from './reactions/built-in-handlers.js';
 import { checkHandlers, type ReactionHandler } from './reactions/handler.js';
 import { loadHandlerModules } from './reactions/load-handlers.js';
@@ -87,9 +92,50 @@ export interface HttpParts {
   context: RelayContext;
   /** Metrics, drop tracking and the status report; `start()` runs its sweep. */
   observability: Observability;
+  /** Outbound webhook delivery: started once the relay's own address is known (`target.self`). */
+  callbacks: { dispatcher: CallbackDispatcher; target: CallbackTarget };
 }
 
-export function createHttpApp(log: EventLog, memory: CustomerMemory, config: RelayConfig, logger: Logger): HttpParts {
+/** The stores the HTTP app serves from (a {@link Backend}'s). */
+export interface Stores {
+  log: EventLog;
+  memory: CustomerMemory;
+  webhooks: WebhookSubscriptionStore;
+}
+
+/** Webhook subscriptions and their delivery, over the store and the log. */
+function buildCallbacks(stores: Stores, config: RelayConfig, observability: Observability, logger: Logger) {
+  const { callbacks } = config;
+  const target: CallbackTarget = { policy: callbacks.egress, self: [], timeoutMs: callbacks.timeoutMs, connectTimeoutMs: Math.min(5000, callbacks.timeoutMs) };
+  const dispatcher = new CallbackDispatcher({
+    store: stores.webhooks,
+    log: stores.log,
+    target,
+    retry: { delaysMs: callbacks.retryDelaysMs, jitter: 0.2, suspendAfterMs: callbacks.suspendAfterMs },
+    filterOf: (subscription) => filterFor(subscription.name, JSON.parse(subscription.arguments)),
+    observer: observability.callbacks,
+    logger,
+    leaseMs: callbacks.leaseMs,
+    scanMs: 1000,
+  });
+  observability.callbacks.watchSubscriptions(async () => {
+    const all = await stores.webhooks.list();
+    const active = all.filter((s) => s.active).length;
+    return { active, suspended: all.length - active };
+  });
+  const subscriptions = new CallbackSubscriptions(stores.webhooks, stores.log, dispatcher, target, {
+    ttlMs: callbacks.ttlMs,
+    minTtlMs: 60_000,
+    perPrincipal: callbacks.perPrincipal,
+    secretGraceMs: 3_600_000,
+    verificationsPerHostPerMinute: 10,
+    durable: stores.webhooks.kind !== 'memory',
+  });
+  return { dispatcher, target, subscriptions };
+}
+
+export function createHttpApp(stores: Stores, config: RelayConfig, logger: Logger): HttpParts {
+  const { log, memory } = stores;
   const app = express();
   app.disable('x-powered-by');
   const errors = new ErrorAnswers(logger);
@@ -106,6 +152,7 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
     logger,
     observe: (source, outcome, event) => observability.webhook(source, outcome, event),
   });
+  const callbacks = buildCallbacks(stores, config, observability, logger);
   const context: RelayContext = {
     log,
     memory,
@@ -114,6 +161,8 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
     delivery: observability.tracker,
     streams: observability.streams,
     longPolls: new Budget('long polls', config.limits.longPolls),
+    webhooks: callbacks.subscriptions,
+    openAccess: config.apiKeys.size === 0,
   };
   const mcp = createMcpEndpoint(context, {
     heartbeatMs: config.mcp.heartbeatMs,
@@ -160,7 +209,7 @@ export function createHttpApp(log: EventLog, memory: CustomerMemory, config: Rel
     if (source === undefined) app(req, res);
     else ingest(req, res, source).catch((error: unknown) => errors.answer(error, req, res));
   };
-  return { listener, app, mcp, feed, context, observability };
+  return { listener, app, mcp, feed, context, observability, callbacks: { dispatcher: callbacks.dispatcher, target: callbacks.target } };
 }
 
 /** Builds the backends, wires the parts, binds the HTTP server and starts retention. */
@@ -171,7 +220,7 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
   let handlers: ReactionHandler[] = [];
   try {
     if (config.reactions.enabled) handlers = await reactionHandlers(config);
-    parts = createHttpApp(log, memory, config, logger);
+    parts = createHttpApp(backend, config, logger);
   } catch (error) {
     await backend.close();
     throw error;
@@ -192,6 +241,8 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
   }, config.retention.intervalMs);
   retention.unref();
   const { address, port } = server.address() as AddressInfo;
+  parts.callbacks.target.self.push({ address, port });
+  parts.callbacks.dispatcher.start();
   const host = address.includes(':') ? `[${address}]` : address;
   const url = `http://${host}:${port}`;
   const reactions = config.reactions.enabled
@@ -208,6 +259,7 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
     async close() {
       clearInterval(retention);
       await reactions?.stop();
+      await parts.callbacks.dispatcher.close();
       await parts.observability.close();
       stopResourceUpdates();
       await parts.mcp.close();

@@ -5,6 +5,7 @@ import type { ProviderKind } from './ingest/provider.js';
 import { providerKinds } from './ingest/provider.js';
 import type { BudgetLimits } from './http/budget.js';
 import type { LogLevel } from './observe/logger.js';
+import { type EgressPolicy, parseEgressAllow } from './outbound/address-policy.js';
 
 /**
  * The only place that reads the environment. Every setting has an environment variable
@@ -86,6 +87,22 @@ export interface RelayConfig {
     sources: WebhookSourceConfig[];
     toleranceS: number;
     maxBodyBytes: number;
+  };
+  /** Outbound webhook delivery (`events/subscribe`). */
+  callbacks: {
+    /** What callbacks may reach besides public https endpoints (`RELAY_WEBHOOK_ALLOW`). */
+    egress: EgressPolicy;
+    /** The longest (and default) subscription grant. */
+    ttlMs: number;
+    /** Waits between the attempts of one event. */
+    retryDelaysMs: number[];
+    /** Every attempt failing this long suspends a subscription. */
+    suspendAfterMs: number;
+    perPrincipal: number;
+    /** One instance's claim on delivering a subscription (several instances on Redis). */
+    leaseMs: number;
+    /** One callback request, connecting and reading the answer included. */
+    timeoutMs: number;
   };
   retention: {
     maxAgeMs: number;
@@ -187,6 +204,13 @@ const envSchema = z.object({
   RELAY_STREAM_LIFETIME: duration.default(0),
   RELAY_WEBHOOK_TOLERANCE_S: intIn(1, 86_400).default(300),
   RELAY_MAX_BODY_BYTES: intIn(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  RELAY_WEBHOOK_ALLOW: z.string().default(''),
+  RELAY_WEBHOOK_TTL: duration.default(24 * 3_600_000),
+  RELAY_WEBHOOK_RETRY: z.string().default('5s,30s,2m,10m'),
+  RELAY_WEBHOOK_SUSPEND_AFTER: duration.default(3_600_000),
+  RELAY_MAX_WEBHOOKS_PER_PRINCIPAL: intIn(1, 100_000).default(100),
+  RELAY_WEBHOOK_LEASE: duration.default(15_000),
+  RELAY_WEBHOOK_TIMEOUT: duration.default(15_000),
   RELAY_REACTIONS: z.enum(['on', 'off']).default('off'),
   RELAY_PUBLIC_URL: z
     .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://relay.example.com' })
@@ -251,6 +275,24 @@ function parseSources(declared: string, env: NodeJS.ProcessEnv): WebhookSourceCo
   });
 }
 
+function parseEgress(text: string): EgressPolicy {
+  try {
+    return parseEgressAllow(text);
+  } catch (error) {
+    throw new ConfigError(`RELAY_WEBHOOK_ALLOW=${JSON.stringify(text)}: ${(error as Error).message}`);
+  }
+}
+
+/** `5s,30s,2m,10m`: the waits before the 2nd, 3rd, … attempt (0–10 waits, each at most 1h). */
+function parseRetrySchedule(text: string): number[] {
+  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const delays = items.map(parseDuration);
+  if (items.length > 10 || delays.some((ms) => ms === undefined || ms > 3_600_000)) {
+    throw new ConfigError(`RELAY_WEBHOOK_RETRY=${JSON.stringify(text)}: expected up to 10 comma-separated waits of at most 1h, e.g. 5s,30s,2m,10m`);
+  }
+  return delays as number[];
+}
+
 /** Options of `serve`, which map onto environment variables. */
 const FLAGS = {
   host: { type: 'string', env: 'HOST' },
@@ -294,6 +336,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): RelayCo
   if (e.RELAY_REQUEST_TIMEOUT < e.RELAY_HEADERS_TIMEOUT) throw new ConfigError('RELAY_REQUEST_TIMEOUT: must be at least RELAY_HEADERS_TIMEOUT');
   if (e.RELAY_KEEP_ALIVE_TIMEOUT < 100) throw new ConfigError('RELAY_KEEP_ALIVE_TIMEOUT: must be at least 100ms');
   if (e.RELAY_SHUTDOWN_GRACE < 100) throw new ConfigError('RELAY_SHUTDOWN_GRACE: must be at least 100ms');
+  if (e.RELAY_WEBHOOK_TTL < 60_000) throw new ConfigError('RELAY_WEBHOOK_TTL: must be at least 1m');
+  if (e.RELAY_WEBHOOK_LEASE < 1000 || e.RELAY_WEBHOOK_LEASE > 600_000) throw new ConfigError('RELAY_WEBHOOK_LEASE: must be between 1s and 10m');
+  if (e.RELAY_WEBHOOK_TIMEOUT < 100 || e.RELAY_WEBHOOK_TIMEOUT > 60_000) throw new ConfigError('RELAY_WEBHOOK_TIMEOUT: must be between 100ms and 60s');
+  if (e.RELAY_WEBHOOK_SUSPEND_AFTER < 1000) throw new ConfigError('RELAY_WEBHOOK_SUSPEND_AFTER: must be at least 1s');
   const apiKeys = parseApiKeys(e.RELAY_API_KEYS);
   if (apiKeys.size === 0 && !isLoopbackHost(e.HOST)) {
     throw new ConfigError(`HOST=${JSON.stringify(e.HOST)}: refusing to serve without RELAY_API_KEYS on a non-loopback address`);
@@ -328,6 +374,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): RelayCo
       sources: parseSources(e.RELAY_SOURCES, env),
       toleranceS: e.RELAY_WEBHOOK_TOLERANCE_S,
       maxBodyBytes: e.RELAY_MAX_BODY_BYTES,
+    },
+    callbacks: {
+      egress: parseEgress(e.RELAY_WEBHOOK_ALLOW),
+      ttlMs: e.RELAY_WEBHOOK_TTL,
+      retryDelaysMs: parseRetrySchedule(e.RELAY_WEBHOOK_RETRY),
+      suspendAfterMs: e.RELAY_WEBHOOK_SUSPEND_AFTER,
+      perPrincipal: e.RELAY_MAX_WEBHOOKS_PER_PRINCIPAL,
+      leaseMs: e.RELAY_WEBHOOK_LEASE,
+      timeoutMs: e.RELAY_WEBHOOK_TIMEOUT,
     },
     retention: {
       maxAgeMs: e.RELAY_RETENTION_MAX_AGE,

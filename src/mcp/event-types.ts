@@ -53,13 +53,13 @@ const payloadSchema = {
 export interface EventTypeDescriptor {
   name: string;
   description: string;
-  delivery: ('poll' | 'push')[];
+  delivery: ('poll' | 'push' | 'webhook')[];
   inputSchema: Record<string, unknown>;
   payloadSchema: Record<string, unknown>;
 }
 
 export function eventTypeDescriptors(): EventTypeDescriptor[] {
-  const delivery: ('poll' | 'push')[] = ['poll', 'push'];
+  const delivery: EventTypeDescriptor['delivery'] = ['poll', 'push', 'webhook'];
   return [
     {
       name: AGGREGATE_EVENT,

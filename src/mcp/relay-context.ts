@@ -3,6 +3,7 @@ import type { EventLog } from '../log/event-log.js';
 import type { CustomerMemory } from '../customer-memory/customer-memory.js';
 import type { DeliveryTracker } from '../observe/delivery-tracker.js';
 import type { StreamObserver } from '../observe/stream-stats.js';
+import type { CallbackSubscriptions } from '../outbound/subscriptions.js';
 import type { GroupRegistry } from './group-registry.js';
 
 /** What every MCP handler of this relay shares, whatever the era or session. */
@@ -20,4 +21,8 @@ export interface RelayContext {
   streams: StreamObserver;
   /** `events/poll` requests waiting with `timeoutMs`, per principal and in total. */
   longPolls: Budget;
+  /** Webhook subscriptions (`events/subscribe`). */
+  webhooks: CallbackSubscriptions;
+  /** No API keys: every request runs as the open principal, which is not authenticated. */
+  openAccess: boolean;
 }

@@ -1,6 +1,7 @@
 import { McpServer, type ServerCapabilities, type ServerContext } from '@modelcontextprotocol/server';
 import { EVENTS_EXTENSION_ID } from './client-capabilities.js';
 import { registerEventMethods } from './events-methods.js';
+import { registerWebhookMethods } from './webhook-methods.js';
 import type { RelayContext } from './relay-context.js';
 import { registerCustomerResources, registerLegacySubscriptions, registerResources, type SessionSubscriptions } from './resources.js';
 import { registerTools } from './tools.js';
@@ -42,5 +43,6 @@ export function createRelayServer(session: RelayServerSession, context: RelayCon
   registerCustomerResources(server, context);
   if (session.subscriptions) registerLegacySubscriptions(server, session.principal, session.subscriptions);
   registerEventMethods(server, session, context);
+  registerWebhookMethods(server, session, context);
   return server;
 }

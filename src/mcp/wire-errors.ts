@@ -28,6 +28,7 @@ export const WireCode = {
   forbidden: -32012,
   resourceExhausted: -32013,
   unsupported: -32014,
+  callbackEndpoint: -32015,
 } as const;
 
 /**
@@ -52,6 +53,32 @@ export function forbiddenGroup(group: string): ProtocolError {
 /** -32013 with the draft's `data: { limit: "<what>", max }`, for any budget a request hit. */
 export function limitReached(refusal: BudgetRefusal): ProtocolError {
   return new ProtocolError(WireCode.resourceExhausted, refusal.message, { limit: refusal.limit, max: refusal.max });
+}
+
+/** -32013 for a quota that is not a {@link BudgetRefusal} (webhook subscriptions, verifications per host). */
+export function limitReachedData(message: string, data: Record<string, unknown>): ProtocolError {
+  return new ProtocolError(WireCode.resourceExhausted, message, data);
+}
+
+/** `events/subscribe` and `events/unsubscribe` need a principal that authenticated; an open relay has none. */
+export function forbiddenUnauthenticated(): ProtocolError {
+  return new ProtocolError(WireCode.forbidden, 'webhook subscriptions need an authenticated principal: configure RELAY_API_KEYS and send a bearer key', {
+    kind: 'principal',
+  });
+}
+
+/** `events/subscribe` asked for a mode it does not serve (it serves `webhook` only). */
+export function unsupportedDeliveryMode(mode: string): ProtocolError {
+  return new ProtocolError(WireCode.unsupported, `events/subscribe serves delivery.mode "webhook", not "${mode}"`, { feature: 'deliveryMode', value: mode });
+}
+
+/** The callback endpoint failed verification; `data.reason` is its category. */
+export function callbackEndpointError(message: string, data: Record<string, unknown>): ProtocolError {
+  return new ProtocolError(WireCode.callbackEndpoint, message, data);
+}
+
+export function subscriptionNotFound(message: string): ProtocolError {
+  return new ProtocolError(WireCode.notFound, message, { kind: 'subscription' });
 }
 
 export function invalidParams(message: string): ProtocolError {

@@ -1,6 +1,7 @@
 import type { Event } from '../events/event.js';
 import { isCatalogueType } from '../events/catalogue.js';
 import type { EventLog, GroupCounts } from '../log/event-log.js';
+import { CallbackStats } from './callback-stats.js';
 import { DeliveryTracker, type TrackedEvent } from './delivery-tracker.js';
 import { DropAlert } from './drop-alert.js';
 import type { Logger } from './logger.js';
@@ -56,6 +57,8 @@ export class Observability {
   readonly tracker: DeliveryTracker;
   readonly alert: DropAlert;
   readonly streams: StreamStats;
+  /** Outbound webhook delivery (`events/subscribe`). */
+  readonly callbacks: CallbackStats;
   readonly log: EventLog;
   readonly deadlineMs: number;
   readonly threshold: number;
@@ -95,6 +98,7 @@ export class Observability {
       tracked: () => this.tracker.size,
       reactions: () => this.reactionTotals(),
     });
+    this.callbacks = new CallbackStats(this.metrics.registry, this.tracker);
   }
 
   /** Settles drop deadlines and evaluates the alert every `intervalMs` until {@link close}. */

@@ -167,7 +167,7 @@ describe('a 2026-07-28 agent (v2 SDK client)', () => {
     const { events } = await request(alice, 'events/list', {});
     expect(events.map((e: { name: string }) => e.name)).toEqual(['cx_events', ...catalogueTypes]);
     for (const descriptor of events) {
-      expect(descriptor).toMatchObject({ description: expect.any(String), delivery: ['poll', 'push'], inputSchema: expect.any(Object), payloadSchema: expect.any(Object) });
+      expect(descriptor).toMatchObject({ description: expect.any(String), delivery: ['poll', 'push', 'webhook'], inputSchema: expect.any(Object), payloadSchema: expect.any(Object) });
     }
   });
 

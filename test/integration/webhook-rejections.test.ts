@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Relay } from '../../src/app.js';
 import { createHttpApp } from '../../src/app.js';
+import { MemorySubscriptionStore } from '../../src/outbound/memory/subscription-store.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { loadSample } from '../../src/ingest/samples.js';
 import { SqliteEventLog } from '../../src/log/sqlite/event-log.js';
@@ -121,7 +122,7 @@ describe('webhook commit failures', () => {
     const path = join(dir, 'relay.db');
     const log = new SqliteEventLog({ path, busyTimeoutMs: 20 });
     const config = loadConfig({ ...secretEnv, RELAY_STORE: 'memory' });
-    const server = createServer(createHttpApp(log, new MemoryCustomerMemory(), config, createLogger('silent')).listener).listen(0, '127.0.0.1');
+    const server = createServer(createHttpApp({ log, memory: new MemoryCustomerMemory(), webhooks: new MemorySubscriptionStore() }, config, createLogger('silent')).listener).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/webhooks/stripe`;
     const blocker = new Database(path);
