@@ -118,6 +118,7 @@ export class CallbackDispatcher {
   #begin(subscription: WebhookSubscription, now: number): void {
     const sender = new SubscriptionSender(subscription, this.#deps, (reason) => this.#stopped(subscription.id, sender, reason));
     this.#running.set(subscription.id, { sender, renewedAt: now });
+    this.options.logger.info({ subscription: subscription.id, owner: this.owner, cursor: subscription.cursor }, 'delivering webhook subscription');
     sender.start();
   }
 

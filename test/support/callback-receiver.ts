@@ -19,7 +19,15 @@ export interface Delivery {
 }
 
 /** What the test wants the receiver to answer to the next POST; default 200 (and the challenge echo). */
-export type Script = (request: { body: Record<string, any>; webhookId: string }) => number | { status: number; headers?: Record<string, string>; body?: string } | 'hang';
+export type Script = (request: { body: Record<string, any>; webhookId: string }) => number | Answer | 'hang';
+
+/** An answer, sent after `delayMs` when given. */
+export interface Answer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+  delayMs?: number;
+}
 
 /**
  * A webhook subscriber on loopback: verifies every POST's Standard Webhooks signature with the
@@ -90,7 +98,7 @@ export class CallbackReceiver {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  async #handle(req: IncomingMessage): Promise<{ status: number; headers?: Record<string, string>; body?: string } | 'hang'> {
+  async #handle(req: IncomingMessage): Promise<Answer | 'hang'> {
     this.hits.push(`${req.method} ${req.url}`);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -117,6 +125,7 @@ export class CallbackReceiver {
     const answer = this.script({ body, webhookId });
     const normalized = answer === 'hang' ? answer : typeof answer === 'number' ? { status: answer } : answer;
     const status = normalized === 'hang' ? 0 : normalized.status;
+    if (normalized !== 'hang' && normalized.delayMs) await new Promise((resolve) => setTimeout(resolve, normalized.delayMs));
     this.deliveries.push({ webhookId, subscriptionId: headers['x-mcp-subscription-id'], body, status });
     if (normalized !== 'hang' && body.type === 'verification' && status < 300 && normalized.body === undefined) {
       return { ...normalized, body: JSON.stringify({ challenge: body.challenge }) };
