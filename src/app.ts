@@ -24,6 +24,7 @@ import { Observability } from './observe/observability.js';
 import { openBackend } from './backend.js';
 import type { CustomerMemory } from './customer-memory/customer-memory.js';
 import { filterFor } from './mcp/event-types.js';
+import { suspensionError } from './mcp/wire-errors.js';
 import type { CallbackTarget } from './outbound/callback-post.js';
 import { CallbackDispatcher } from './outbound/dispatcher.js';
 import { CallbackSubscriptions } from './outbound/subscriptions.js';
@@ -114,6 +115,7 @@ function buildCallbacks(stores: Stores, config: RelayConfig, observability: Obse
     retry: { delaysMs: callbacks.retryDelaysMs, jitter: 0.2, suspendAfterMs: callbacks.suspendAfterMs },
     filterOf: (subscription) => filterFor(subscription.name, JSON.parse(subscription.arguments)),
     observer: observability.callbacks,
+    suspensionError,
     logger,
     leaseMs: callbacks.leaseMs,
     scanMs: 1000,

@@ -77,6 +77,11 @@ export function callbackEndpointError(message: string, data: Record<string, unkn
   return new ProtocolError(WireCode.callbackEndpoint, message, data);
 }
 
+/** What a suspended webhook subscription's `terminated` envelope carries. */
+export function suspensionError(reason: string): WireError {
+  return { code: WireCode.callbackEndpoint, message: 'deliveries failed for too long; the subscription is suspended until it is refreshed', data: { reason, suspended: true } };
+}
+
 export function subscriptionNotFound(message: string): ProtocolError {
   return new ProtocolError(WireCode.notFound, message, { kind: 'subscription' });
 }

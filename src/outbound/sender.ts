@@ -37,6 +37,8 @@ export interface SenderDeps {
   owner: string;
   filterOf(subscription: WebhookSubscription): EventFilter;
   observer: CallbackObserver;
+  /** The error a suspension's `terminated` envelope carries (the wire's CallbackEndpointError). */
+  suspensionError(reason: string): { code: number; message: string; data?: Record<string, unknown> };
   logger: Logger;
   now: () => number;
   random: () => number;
@@ -44,9 +46,6 @@ export interface SenderDeps {
 
 /** Why a sender stopped on its own. */
 export type SenderStop = 'removed' | 'gone' | 'expired' | 'suspended' | 'lease_lost' | 'store_error';
-
-/** The draft's CallbackEndpointError: what a suspension's `terminated` envelope carries. */
-const CALLBACK_ENDPOINT_ERROR = -32015;
 
 type Outcome = { kind: 'delivered' } | { kind: 'abandoned'; reason: string } | { kind: 'stopped' };
 
@@ -219,11 +218,7 @@ export class SubscriptionSender {
     if (!(await this.#progress({ active: false, lastError: reason, failedSince, inFlight }))) return;
     this.deps.observer.ended('suspended');
     this.deps.logger.warn({ subscription: this.id, reason, failedSince: new Date(failedSince).toISOString() }, 'webhook subscription suspended after sustained failure');
-    const envelope = terminatedEnvelope({
-      code: CALLBACK_ENDPOINT_ERROR,
-      message: 'deliveries failed for too long; the subscription is suspended until it is refreshed',
-      data: { reason, suspended: true },
-    });
+    const envelope = terminatedEnvelope(this.deps.suspensionError(reason));
     const now = this.deps.now();
     const secrets = this.subscription.secrets.filter((s) => s.until === null || s.until > now).map((s) => s.secret);
     this.deps.observer.attempt(await postCallback(this.deps.target, this.#url, this.id, secrets, envelope, now));

@@ -25,6 +25,7 @@ function harness(receiver: CallbackReceiver, delaysMs: number[] = [10, 10]) {
       target: { policy: parseEgressAllow('loopback'), self: [] },
       retry: { delaysMs, jitter: 0, suspendAfterMs: 3_600_000 },
       filterOf: (s) => JSON.parse(s.arguments),
+      suspensionError: (reason) => ({ code: -32015, message: 'suspended', data: { reason } }),
       observer: { attempt: (r) => attempts.push(r), delivered: () => {}, abandoned: () => {}, ended: (reason) => ended.push(reason) },
       logger: createLogger('silent'),
       leaseMs: 3000,
