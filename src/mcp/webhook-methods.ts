@@ -81,7 +81,7 @@ async function refusalsOnTheWire<T>(run: () => Promise<T>): Promise<T> {
     if (!(error instanceof SubscriptionRefusal)) throw error;
     switch (error.kind) {
       case 'invalid':
-        throw invalidParams(error.message);
+        throw invalidParams(error.message, Object.keys(error.data).length > 0 ? error.data : undefined);
       case 'callback':
         throw callbackEndpointError(error.message, error.data);
       case 'quota':

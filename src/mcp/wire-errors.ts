@@ -86,8 +86,8 @@ export function subscriptionNotFound(message: string): ProtocolError {
   return new ProtocolError(WireCode.notFound, message, { kind: 'subscription' });
 }
 
-export function invalidParams(message: string): ProtocolError {
-  return new ProtocolError(WireCode.invalidParams, message);
+export function invalidParams(message: string, data?: Record<string, unknown>): ProtocolError {
+  return new ProtocolError(WireCode.invalidParams, message, data);
 }
 
 /**
