@@ -164,6 +164,7 @@ export function createHttpApp(stores: Stores, config: RelayConfig, logger: Logge
     streams: observability.streams,
     longPolls: new Budget('long polls', config.limits.longPolls),
     webhooks: callbacks.subscriptions,
+    subscribing: new Budget('webhook subscribes', { perPrincipal: 4, total: 64 }),
     openAccess: config.apiKeys.size === 0,
   };
   const mcp = createMcpEndpoint(context, {

@@ -23,6 +23,8 @@ export interface RelayContext {
   longPolls: Budget;
   /** Webhook subscriptions (`events/subscribe`). */
   webhooks: CallbackSubscriptions;
+  /** `events/subscribe` requests in progress (each may verify an endpoint), per principal and in total. */
+  subscribing: Budget;
   /** No API keys: every request runs as the open principal, which is not authenticated. */
   openAccess: boolean;
 }

@@ -4,7 +4,7 @@ import { SubscriptionRefusal } from '../outbound/subscriptions.js';
 import { declaresEvents } from './client-capabilities.js';
 import { filterFor } from './event-types.js';
 import type { RelayContext } from './relay-context.js';
-import { callbackEndpointError, forbiddenUnauthenticated, invalidParams, limitReachedData, missingEventsCapability, subscriptionNotFound, unsupportedDeliveryMode } from './wire-errors.js';
+import { callbackEndpointError, forbiddenUnauthenticated, invalidParams, limitReached, limitReachedData, missingEventsCapability, subscriptionNotFound, unsupportedDeliveryMode } from './wire-errors.js';
 
 const nameSchema = z.string().min(1).max(200);
 const argumentsSchema = z.record(z.string(), z.unknown()).optional();
@@ -47,6 +47,10 @@ export function registerWebhookMethods(
     const params = parsed.data;
     const filter = filterFor(params.name, params.arguments);
     if (params.delivery.mode !== 'webhook') throw unsupportedDeliveryMode(params.delivery.mode);
+    // A subscribe may verify an endpoint (an outbound request of up to twice the callback
+    // timeout): a principal holds only a few at once, so it cannot make the relay call out in bulk.
+    const slot = context.subscribing.take(session.principal);
+    if (!slot.ok) throw limitReached(slot.refusal);
     const result = await refusalsOnTheWire(() =>
       context.webhooks.subscribe({
         principal: session.principal,
@@ -59,7 +63,7 @@ export function registerWebhookMethods(
         ...(params.maxAgeMs === undefined ? {} : { maxAgeMs: params.maxAgeMs }),
         ...(params.ttlMs === undefined ? {} : { ttlMs: params.ttlMs }),
       }),
-    );
+    ).finally(slot.release);
     return { ...result };
   });
 

@@ -127,6 +127,24 @@ describe('events/subscribe and events/unsubscribe', () => {
   });
 });
 
+describe('subscribes in progress', () => {
+  it('holds at most four per principal at once (each may verify an endpoint): the fifth is -32013', async () => {
+    const relay = await startMcpRelay(FAST);
+    const receiver = await new CallbackReceiver().start();
+    try {
+      receiver.script = ({ body }) => (body.type === 'verification' ? { status: 200, delayMs: 500 } : 200);
+      const names = ['payment.failed', 'payment.succeeded', 'order.created', 'order.shipped', 'order.delayed'];
+      const answers = await Promise.all(names.map((name) => subscribeTo(relay, receiver, { name })));
+      const refused = answers.filter((a) => a.error !== undefined);
+      expect(refused.map((a) => a.error)).toEqual([expect.objectContaining({ code: -32013, data: { limit: 'webhook_subscribes', max: 4 } })]);
+      expect((await subscribeTo(relay, receiver, { name: 'order.delivered' }, { key: keys.bob })).error).toBeUndefined();
+    } finally {
+      await relay.close();
+      await receiver.stop();
+    }
+  });
+});
+
 describe('endpoint verification', () => {
   let relay: Relay;
   let receiver: CallbackReceiver;
