@@ -42,13 +42,14 @@ export async function postCallback(
   secrets: readonly string[],
   envelope: Envelope,
   nowMs: number,
+  signal?: AbortSignal,
 ): Promise<AttemptResult> {
   const headers = signDelivery('standard', envelope.body, {
     secret: secrets,
     nowMs,
     headers: { 'webhook-id': envelope.webhookId, 'x-mcp-subscription-id': subscriptionId, 'user-agent': 'mcp-event-relay' },
   });
-  const result = await sendOutbound({ url, method: 'POST', headers, body: envelope.body, ...target });
+  const result = await sendOutbound({ url, method: 'POST', headers, body: envelope.body, ...target, ...(signal ? { signal } : {}) });
   if (!result.ok) return { outcome: 'failed', reason: result.reason };
   const { status } = result;
   if (status >= 200 && status < 300) return { outcome: 'delivered', status, body: result.body };

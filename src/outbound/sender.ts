@@ -64,6 +64,8 @@ export class SubscriptionSender {
   #busy = false;
   #wake: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** Aborts the attempt in flight when the sender stops (shutdown, lease lost, removal). */
+  readonly #abort = new AbortController();
   readonly #url: URL;
 
   constructor(
@@ -98,10 +100,11 @@ export class SubscriptionSender {
     );
   }
 
-  /** Stops at once: an attempt in flight finishes, nothing more is sent. Idempotent. */
+  /** Stops at once: an attempt in flight is aborted, nothing more is sent. Idempotent. */
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#abort.abort();
     this.#reader?.stop();
     clearTimeout(this.#timer);
     this.#wake?.();
@@ -162,7 +165,8 @@ export class SubscriptionSender {
       if (current === undefined) return { kind: 'stopped' };
       const now = this.deps.now();
       const secrets = current.secrets.filter((s) => s.until === null || s.until > now).map((s) => s.secret);
-      const result = await postCallback(this.deps.target, this.#url, this.id, secrets, envelope, now);
+      const result = await postCallback(this.deps.target, this.#url, this.id, secrets, envelope, now, this.#abort.signal);
+      if (this.#stopped) return { kind: 'stopped' };
       this.deps.observer.attempt(result);
       if (result.outcome === 'delivered') return { kind: 'delivered' };
       if (result.outcome === 'gone') {
