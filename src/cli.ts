@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, describeStore, loadConfig, secretVariable } from './config.js';
 import { type StatusSettings, formatStatus, statusSettings } from './cli/status-format.js';
+import type { ForwardSettings } from './cli/forward-settings.js';
 import { type TailSettings, formatEvent, formatStart, formatSubscriptionError, tailSettings } from './cli/tail-format.js';
 import { isSampleName, sampleNames } from './ingest/samples.js';
 import { sendSample } from './ingest/send-sample.js';
@@ -19,6 +20,11 @@ commands:
         one JSON object per line); the mode and every reconnect go to stderr. The token
         defaults to RELAY_TOKEN, the mode to RELAY_CLIENT_MODE (else auto); tools mode
         acknowledges in the consumer group G (default: your principal's own group)
+
+  forward --to URL [--types a,b] [--sources a,b] [--from CURSOR] [--url URL] [--token T]
+          [--secret whsec_…]
+        POST the relay's events to an endpoint on your machine, signed as the relay's webhook
+        delivery signs them (like \`stripe listen --forward-to\`); see forward --help
 
   status [--since 1h] [--url URL] [--api-key K] [--json]
         print the running relay's report (GET /status): webhooks received and processed, drop
@@ -135,6 +141,43 @@ async function tail(argv: string[]): Promise<void> {
   await sub.closed;
 }
 
+async function forward(argv: string[]): Promise<void> {
+  const { FORWARD_USAGE, forwardSettings } = await import('./cli/forward-settings.js');
+  let settings: ForwardSettings;
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: {
+        to: { type: 'string' },
+        types: { type: 'string' },
+        sources: { type: 'string' },
+        from: { type: 'string' },
+        url: { type: 'string' },
+        token: { type: 'string' },
+        secret: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+    });
+    if (values.help) {
+      console.log(FORWARD_USAGE);
+      return;
+    }
+    if (positionals.length > 0) throw new Error('forward takes no positional arguments');
+    settings = forwardSettings(values, process.env, values.url ?? localUrl());
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new UsageError(`forward: ${(error as Error).message} (see mcp-event-relay forward --help)`, false);
+  }
+  const { forward: run } = await import('./cli/forward.js');
+  const stop = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  const output = { line: (text: string) => void process.stdout.write(`${text}\n`), status: (text: string) => console.error(text) };
+  process.exitCode = await run(settings, output, stop);
+}
+
 async function status(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -157,9 +200,17 @@ async function status(argv: string[]): Promise<void> {
   process.stdout.write(`${settings.json ? text : formatStatus(JSON.parse(text), settings.since)}\n`);
 }
 
-class UsageError extends Error {}
+/** A command line that cannot run: its message, then the usage unless the message says where help is. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly withUsage = true,
+  ) {
+    super(message);
+  }
+}
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { serve, send, tail, status };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { serve, send, tail, forward, status };
 
 async function main(): Promise<void> {
   const [name, ...argv] = process.argv.slice(2);
@@ -178,6 +229,10 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     console.error(`mcp-event-relay: invalid configuration: ${error.message}`);
+    process.exit(2);
+  }
+  if (error instanceof UsageError && !error.withUsage) {
+    console.error(`mcp-event-relay: ${error.message}`);
     process.exit(2);
   }
   if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {

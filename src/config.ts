@@ -255,7 +255,7 @@ export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** The five built-in sources, plus `RELAY_SOURCES=name:provider,…`, each with its secrets. */
+/** One built-in source per provider kind, named after it, plus `RELAY_SOURCES=name:provider,…`, each with its secrets. */
 function parseSources(declared: string, env: NodeJS.ProcessEnv): WebhookSourceConfig[] {
   const kinds = new Map<string, ProviderKind>(providerKinds.map((kind) => [kind, kind]));
   for (const item of declared.split(',').map((s) => s.trim()).filter(Boolean)) {

@@ -2,6 +2,7 @@ import { CLIENT_MODES, type ClientMode } from '../../client/options.js';
 import type { SubscriptionError } from '../../client/subscription-error.js';
 import type { Event } from '../events/event.js';
 import { LOG_START } from '../events/ulid.js';
+import { listFlag, mcpEndpoint } from './relay-flags.js';
 
 /**
  * What `mcp-event-relay tail` prints: one readable line per event, or one JSON object per
@@ -36,16 +37,11 @@ export function tailSettings(flags: TailFlags, env: NodeJS.ProcessEnv, defaultUr
   if (flags.mode !== undefined && !(CLIENT_MODES as readonly string[]).includes(flags.mode)) {
     throw new Error(`--mode must be one of ${CLIENT_MODES.join(', ')}`);
   }
-  const types = flags.types
-    ?.split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
-  const base = (flags.url ?? defaultUrl).replace(/\/+$/, '');
   return {
-    url: base.endsWith('/mcp') ? base : `${base}/mcp`,
+    url: mcpEndpoint(flags.url ?? defaultUrl),
     token: flags.token ?? (env.RELAY_TOKEN || undefined),
     mode: flags.mode as ClientMode | undefined,
-    types: types?.length ? types : undefined,
+    types: listFlag(flags.types),
     group: flags.group || undefined,
     json: flags.json === true,
   };
@@ -74,24 +70,24 @@ function messageOf(cause: unknown): string {
  * A gap: `resumedAt` is the last event retention removed, or LOG_START when it never removed
  * any (the resume point was unknown to the relay, e.g. another relay's cursor).
  */
-function formatGap(after: string | null, resumedAt: string | null): string {
+function formatGap(command: string, after: string | null, resumedAt: string | null): string {
   const from = after ?? '(none)';
-  if (resumedAt === null) return `tail: events after ${from} are no longer retained; some were skipped`;
-  if (resumedAt === LOG_START) return `tail: resume point ${from} is unknown to the relay; resuming from the oldest retained event`;
-  return `tail: events after ${from} through ${resumedAt} are no longer retained and were skipped`;
+  if (resumedAt === null) return `${command}: events after ${from} are no longer retained; some were skipped`;
+  if (resumedAt === LOG_START) return `${command}: resume point ${from} is unknown to the relay; resuming from the oldest retained event`;
+  return `${command}: events after ${from} through ${resumedAt} are no longer retained and were skipped`;
 }
 
-/** One stderr line for something the subscription reported. */
-export function formatSubscriptionError(error: SubscriptionError): string {
+/** One stderr line for something the subscription reported, prefixed with the command that reports it. */
+export function formatSubscriptionError(error: SubscriptionError, command = 'tail'): string {
   switch (error.kind) {
     case 'connection':
-      return `tail: connection lost (${messageOf(error.cause)}); reconnecting in ${error.delayMs} ms (attempt ${error.attempt})`;
+      return `${command}: connection lost (${messageOf(error.cause)}); reconnecting in ${error.delayMs} ms (attempt ${error.attempt})`;
     case 'truncated':
-      return formatGap(error.after, error.resumedAt);
+      return formatGap(command, error.after, error.resumedAt);
     case 'handler':
-      return `tail: could not print event ${error.event.id}: ${messageOf(error.cause)}`;
+      return `${command}: could not print event ${error.event.id}: ${messageOf(error.cause)}`;
     case 'fatal':
-      return `tail: subscription ended: ${messageOf(error.cause)}`;
+      return `${command}: subscription ended: ${messageOf(error.cause)}`;
   }
 }
 

@@ -15,8 +15,11 @@ export interface EventDraft {
   sourceEventId: unknown;
   /** The provider's own type as found. */
   sourceType: unknown;
-  /** The catalogue type this delivery maps onto; absent for unmapped deliveries. */
-  type?: CatalogueType | null;
+  /**
+   * The type this delivery maps onto: a catalogue type, or one of the relay's own `relay.*`
+   * types (an upstream relay's gap); absent for unmapped deliveries.
+   */
+  type?: CatalogueType | `relay.${string}` | null;
   subject?: string | null;
   customerId?: string | null;
   occurredAt?: string | null;

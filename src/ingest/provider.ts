@@ -1,7 +1,7 @@
 import type { NewEvent } from '../events/event.js';
 import type { Rejection } from './rejection.js';
 
-export const providerKinds = ['stripe', 'shopify', 'zendesk', 'github', 'standard'] as const;
+export const providerKinds = ['stripe', 'shopify', 'zendesk', 'github', 'standard', 'mcp-events'] as const;
 export type ProviderKind = (typeof providerKinds)[number];
 
 /** One delivery as it came off the wire. */
@@ -25,7 +25,17 @@ export interface VerifyOptions {
 }
 
 export type Verification = { ok: true } | Rejection;
-export type Normalized = { ok: true; event: NewEvent } | Rejection;
+
+/**
+ * A verified message that is no event: a handshake the provider answers itself (an endpoint
+ * verification's challenge). The route answers 200 with `reply` as the JSON body and stores nothing.
+ */
+export interface Reply {
+  ok: true;
+  reply: Record<string, unknown>;
+}
+
+export type Normalized = { ok: true; event: NewEvent } | Reply | Rejection;
 
 /**
  * A webhook sender's scheme: how its deliveries are authenticated and how they map onto
@@ -39,7 +49,8 @@ export interface WebhookProvider {
   /**
    * Builds the log entry for a verified delivery. `payload` is the parsed, depth-capped
    * body; `source` is the route's source name. Types outside the catalogue are kept as
-   * `<source>.<provider type>`; only a missing dedup id or provider type is refused.
+   * `<source>.<provider type>`; only a missing dedup id or provider type is refused (and,
+   * where the scheme has envelopes, a body that is none of them).
    */
   normalize(source: string, payload: unknown, req: WebhookRequest): Normalized;
 }

@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_JSON_DEPTH } from '../http/json-depth.js';
 import { parseJsonBody } from './json.js';
-import { providerKinds, type Normalized, type WebhookProvider, type WebhookRequest } from './provider.js';
+import { providerKinds, type Normalized, type ProviderKind, type WebhookProvider, type WebhookRequest } from './provider.js';
 import { webhookProviders } from './providers/index.js';
 import { reject } from './rejection.js';
 import { standardWebhooksKey, usableSecrets } from './signature.js';
+
+/** The providers whose secrets are Standard Webhooks keys (`whsec_<base64>`). */
+const STANDARD_WEBHOOKS: ReadonlySet<ProviderKind> = new Set(['standard', 'mcp-events']);
 
 export const webhookReceiverOptionsSchema = z
   .object({
@@ -24,7 +27,7 @@ export const webhookReceiverOptionsSchema = z
     if (usableSecrets(options.secrets).length === 0) {
       ctx.addIssue({ code: 'custom', path: ['secrets'], message: 'at least one non-blank secret is required' });
     }
-    if (options.provider === 'standard' && options.secrets.some((s) => s.trim() !== '' && !standardWebhooksKey(s))) {
+    if (STANDARD_WEBHOOKS.has(options.provider) && options.secrets.some((s) => s.trim() !== '' && !standardWebhooksKey(s))) {
       ctx.addIssue({ code: 'custom', path: ['secrets'], message: 'Standard Webhooks secrets are whsec_<base64>' });
     }
   });
@@ -48,7 +51,10 @@ export class WebhookReceiver {
     this.provider = webhookProviders[this.#options.provider];
   }
 
-  /** The event to append, or why the delivery is refused (a 400/401 for the sender). */
+  /**
+   * The event to append, the provider's own reply to a handshake, or why the delivery is
+   * refused (a 400/401 for the sender).
+   */
   receive(req: WebhookRequest, nowMs: number): Normalized {
     const { secrets, toleranceS, maxDepth } = this.#options;
     const verified = this.provider.verify(req, { secrets, nowMs, toleranceS });

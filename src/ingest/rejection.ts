@@ -14,7 +14,9 @@ export type RejectReason =
   | 'missing_event_type'
   | 'invalid_event_type'
   | 'invalid_json'
-  | 'too_deep';
+  | 'too_deep'
+  | 'unknown_envelope'
+  | 'malformed_envelope';
 
 /** A refused delivery, shaped for the HTTP route to answer with as-is. */
 export interface Rejection {
@@ -26,9 +28,10 @@ export interface Rejection {
 
 /*
  * 400 = not a well-formed delivery (a signature or timestamp header missing or garbled,
- * the body not JSON, no event id); 401 = well-formed but not authentic (no signature
- * matches) or not fresh (signed timestamp outside the tolerance). Providers retry both
- * alike, so the split exists for operators reading logs and metrics.
+ * the body not JSON, no event id, an envelope the scheme does not have or one missing its
+ * fields); 401 = well-formed but not authentic (no signature matches) or not fresh (signed
+ * timestamp outside the tolerance). Providers retry both alike, so the split exists for
+ * operators reading logs and metrics.
  */
 const statusOf: Readonly<Record<RejectReason, 400 | 401>> = {
   missing_signature: 400,
@@ -43,6 +46,8 @@ const statusOf: Readonly<Record<RejectReason, 400 | 401>> = {
   invalid_event_type: 400,
   invalid_json: 400,
   too_deep: 400,
+  unknown_envelope: 400,
+  malformed_envelope: 400,
 };
 
 export function reject(reason: RejectReason, message: string): Rejection {

@@ -22,9 +22,12 @@ export const sampleNames = [
 
 export type SampleName = (typeof sampleNames)[number];
 
+/** The schemes samples are shipped for: third-party senders (`mcp-events` deliveries come from a relay's `events/subscribe`). */
+export type SampleProvider = Exclude<ProviderKind, 'mcp-events'>;
+
 export interface Sample {
   /** The scheme it is signed with. */
-  provider: ProviderKind;
+  provider: SampleProvider;
   /** Its non-signature headers (topic, delivery id, …), lower-cased. */
   headers: Record<string, string>;
   body: unknown;
@@ -48,7 +51,7 @@ function samplesDir(): string {
 
 export function loadSample(name: SampleName): Sample {
   const file = JSON.parse(readFileSync(join(samplesDir(), `${name}.json`), 'utf8')) as {
-    source: ProviderKind;
+    source: SampleProvider;
     headers: Record<string, string>;
     body: unknown;
   };

@@ -46,7 +46,8 @@ export function signDelivery(kind: ProviderKind, rawBody: Buffer, options: SignO
     case 'github':
       out['x-hub-signature-256'] = `sha256=${hmacSha256(first, [rawBody], 'hex')}`;
       break;
-    case 'standard': {
+    case 'standard':
+    case 'mcp-events': {
       const id = out['webhook-id'] ?? `msg_${randomUUID().replaceAll('-', '')}`;
       const signatures = secrets.map((secret) => {
         const key = standardWebhooksKey(secret);

@@ -18,8 +18,9 @@ export interface WebhookRouteOptions {
   now: () => number;
   logger: Logger;
   /**
-   * Told every answer after it is sent: `outcome` is `accepted`, `duplicate` or the
-   * rejection reason code; `event` is the committed event when accepted.
+   * Told every answer to a delivery after it is sent: `outcome` is `accepted`, `duplicate` or
+   * the rejection reason code; `event` is the committed event when accepted. A handshake the
+   * provider answered itself (a verification challenge) is no delivery and is not told.
    */
   observe?(source: string, outcome: string, event: Event | null): void;
 }
@@ -27,10 +28,11 @@ export interface WebhookRouteOptions {
 /** `application/json`, or any `+json` type, with or without parameters. */
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
-type Outcome = { status: number; body: Record<string, unknown>; event?: Event | null };
+/** The answer, and what it was for the log line: `accepted`, `duplicate`, `answered` (a handshake) or the reason code. */
+type Outcome = { status: number; body: Record<string, unknown>; result: string; event?: Event | null };
 
 function refusal(status: number, error: string, message: string): Outcome {
-  return { status, body: { error, message } };
+  return { status, body: { error, message }, result: error };
 }
 
 function flatHeaders(headers: IncomingHttpHeaders): Record<string, string | undefined> {
@@ -56,9 +58,9 @@ export function createWebhookHandler(options: WebhookRouteOptions): (req: Incomi
     const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId };
     if (outcome.status === 413) headers.connection = 'close';
     res.writeHead(outcome.status, headers).end(body);
-    const result = (outcome.body.error ?? (outcome.body.duplicate ? 'duplicate' : 'accepted')) as string;
+    const { result } = outcome;
     options.logger.info({ source: source.slice(0, 64), status: outcome.status, outcome: result, id: outcome.body.id, requestId }, 'webhook');
-    options.observe?.(source, result, outcome.event ?? null);
+    if (result !== 'answered') options.observe?.(source, result, outcome.event ?? null);
   };
 }
 
@@ -88,9 +90,10 @@ async function handle(source: string, req: IncomingMessage, options: WebhookRout
   }
   const received = receiver.receive({ rawBody: read.body, headers: flatHeaders(req.headers) }, options.now());
   if (!received.ok) return refusal(received.status, received.reason, received.message);
+  if ('reply' in received) return { status: 200, body: received.reply, result: 'answered' };
   try {
     const { id, duplicate, event } = await options.log.append(received.event);
-    return { status: 200, body: { received: true, id, duplicate }, event };
+    return { status: 200, body: { received: true, id, duplicate }, result: duplicate ? 'duplicate' : 'accepted', event };
   } catch (error) {
     if (error instanceof LogError && error.code === 'invalid_event') return refusal(400, 'invalid_event', 'the delivery does not make a valid event');
     commitFailures.log('error', { err: error, source }, 'webhook commit failed');

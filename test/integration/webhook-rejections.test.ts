@@ -85,7 +85,7 @@ describe('webhook rejections: a clear error, nothing appended', () => {
 
   it('tells how to configure an unknown or unconfigured source', async () => {
     expect((await post(relay, 'acme', '{}', json)).body.message).toBe(
-      'no webhook source "acme": declare it with RELAY_SOURCES=acme:<stripe|shopify|zendesk|github|standard> and set ACME_WEBHOOK_SECRET',
+      'no webhook source "acme": declare it with RELAY_SOURCES=acme:<stripe|shopify|zendesk|github|standard|mcp-events> and set ACME_WEBHOOK_SECRET',
     );
     expect((await post(relay, 'zendesk', '{}', json)).body.message).toContain('set ZENDESK_WEBHOOK_SECRET');
   });

@@ -37,7 +37,8 @@ export async function oracleSign(
     }
     case 'github':
       return { ...headers, 'x-hub-signature-256': await githubSign(secret, body) };
-    case 'standard': {
+    case 'standard':
+    case 'mcp-events': {
       const id = headers['webhook-id'] ?? 'msg_oracle0000000000000001';
       return {
         ...headers,

@@ -1,11 +1,12 @@
 import type { ProviderKind, WebhookProvider } from '../provider.js';
 import { githubProvider } from './github.js';
+import { mcpEventsProvider } from './mcp-events.js';
 import { shopifyProvider } from './shopify.js';
 import { standardProvider } from './standard.js';
 import { stripeProvider } from './stripe.js';
 import { zendeskProvider } from './zendesk.js';
 
-export { githubProvider, shopifyProvider, standardProvider, stripeProvider, zendeskProvider };
+export { githubProvider, mcpEventsProvider, shopifyProvider, standardProvider, stripeProvider, zendeskProvider };
 
 export const webhookProviders: Readonly<Record<ProviderKind, WebhookProvider>> = {
   stripe: stripeProvider,
@@ -13,4 +14,5 @@ export const webhookProviders: Readonly<Record<ProviderKind, WebhookProvider>> =
   zendesk: zendeskProvider,
   github: githubProvider,
   standard: standardProvider,
+  'mcp-events': mcpEventsProvider,
 };

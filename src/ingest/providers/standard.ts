@@ -9,8 +9,11 @@ import { checkTolerance, parseUnixSeconds } from '../timestamp.js';
 /** Base64 of a 32-byte HMAC. */
 const V1_SIGNATURE = /^[A-Za-z0-9+/]{43}=$/;
 
-/** Svix sends the same scheme under `svix-*` names; the whole set comes from one family. */
-function webhookHeaders(req: WebhookRequest): { id: string | null; timestamp: string | null; signature: string | null } {
+/**
+ * The `webhook-id`, `webhook-timestamp` and `webhook-signature` of a delivery. Svix sends the
+ * same scheme under `svix-*` names; the whole set comes from one family.
+ */
+export function webhookHeaders(req: WebhookRequest): { id: string | null; timestamp: string | null; signature: string | null } {
   const prefix = header(req.headers, 'webhook-signature') === null && header(req.headers, 'svix-signature') !== null ? 'svix' : 'webhook';
   return {
     id: header(req.headers, `${prefix}-id`),

@@ -32,6 +32,7 @@ describe('webhook fixtures', () => {
       const headers = await oracleSign(fixture.source, fixture.rawBody, secret, T, fixture.headers);
       const result = receiver.receive(request(fixture.rawBody, headers), NOW);
       if (!result.ok) throw new Error(`refused: ${result.reason}`);
+      if (!('event' in result)) throw new Error('answered without an event');
       expect(result.event).toMatchObject(expected[name]);
       expect(result.event.customerId).toBe(expected[name].customerId);
       expect(result.event.raw).toEqual(fixture.body);

@@ -3,7 +3,7 @@ import { verify as githubVerify } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ProviderKind } from '../../../src/ingest/provider.js';
+import type { SampleProvider } from '../../../src/ingest/samples.js';
 import { webhookProviders } from '../../../src/ingest/providers/index.js';
 import { signDelivery } from '../../../src/ingest/sign.js';
 import { NOW, T, fixtureNames, loadFixture } from '../../support/webhook-oracles.js';
@@ -71,7 +71,7 @@ describe('signDelivery, checked against the official verifiers', () => {
     expect(() => signDelivery('standard', raw, { secret: 'whsec_not base64!', nowMs: T })).toThrow(/whsec_<base64>/);
   });
 
-  const secretFor: Record<ProviderKind, string> = {
+  const secretFor: Record<SampleProvider, string> = {
     stripe: 'whsec_s',
     shopify: 'shpss_s',
     zendesk: 'zd_s',
