@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { LatencyBins } from './latency-bins.js';
+import { historyRings, type RingBucket, windowOf } from './time-rings.js';
 
 /** Webhook subscriptions by state, read from the store on each scrape. */
 export type SubscriptionCounts = () => Promise<{ active: number; suspended: number }>;
@@ -9,15 +11,39 @@ export interface AttemptOutcome {
   reason?: string;
 }
 
-/** Totals since start, for `/status` and the dashboard. */
-export interface CallbackTotals {
+/** Outbound delivery over a window, for `/status` and the dashboard. */
+export interface CallbackWindow {
   attempts: number;
   delivered: number;
   abandoned: number;
   /** Failed attempts by category (`connection_refused`, `timeout`, `http_5xx`, `http_410`, …). */
   failures: Record<string, number>;
   /** Subscriptions whose delivery stopped, by reason (`gone`, `suspended`, `expired`). */
-  ends: Record<string, number>;
+  ended: Record<string, number>;
+  /** Relay commit to the subscriber's 2xx, in ms, of the events delivered in the window. */
+  latency: LatencyBins;
+}
+
+class CallbackBucket implements RingBucket {
+  index = -1;
+  attempts = 0;
+  delivered = 0;
+  abandoned = 0;
+  readonly failures = new Map<string, number>();
+  readonly ended = new Map<string, number>();
+  latency: LatencyBins | null = null;
+
+  reset(index: number): void {
+    this.index = index;
+    this.attempts = this.delivered = this.abandoned = 0;
+    this.failures.clear();
+    this.ended.clear();
+    this.latency = null;
+  }
+}
+
+function addTo(counts: Record<string, number>, from: ReadonlyMap<string, number>): void {
+  for (const [key, n] of from) counts[key] = (counts[key] ?? 0) + n;
 }
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
@@ -25,20 +51,23 @@ const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
 /**
  * Outbound webhook delivery as numbers: attempts and failures by category, events delivered
  * and abandoned, the latency from the relay's commit to the subscriber's 2xx, subscriptions
- * that ended; and, on each scrape, subscriptions by state. A delivered event also counts as
- * delivered to an agent for the drop rate.
+ * that ended; and, on each scrape, subscriptions by state. Each is a Prometheus metric, and
+ * kept in time buckets (the rings of `WindowedStats`) so `/status` can report any window. A
+ * delivered event also counts as delivered to an agent for the drop rate.
  */
 export class CallbackStats {
   readonly #attempts: Counter<'result'>;
   readonly #deliveries: Counter<'result'>;
   readonly #ends: Counter<'reason'>;
   readonly #latency: Histogram;
-  readonly #totals: CallbackTotals = { attempts: 0, delivered: 0, abandoned: 0, failures: {}, ends: {} };
+  readonly #rings = historyRings(() => new CallbackBucket());
   #subscriptions: SubscriptionCounts = async () => ({ active: 0, suspended: 0 });
 
+  /** `now`: the clock the time buckets are kept by (the wall clock; tests pass their own). */
   constructor(
     registry: Registry,
     private readonly tracker: { delivered(eventId: string): void },
+    private readonly now: () => number = Date.now,
   ) {
     const registers = [registry];
     this.#attempts = new Counter({ name: 'relay_callback_attempts_total', help: 'Webhook callback attempts by result (delivered, or the failure category)', labelNames: ['result'], registers });
@@ -67,32 +96,56 @@ export class CallbackStats {
   attempt(result: AttemptOutcome): void {
     const label = result.outcome === 'delivered' ? 'delivered' : result.outcome === 'failed' ? (result.reason ?? 'failed') : result.outcome === 'gone' ? 'http_410' : 'http_413';
     this.#attempts.inc({ result: label });
-    this.#totals.attempts += 1;
-    if (label !== 'delivered') this.#totals.failures[label] = (this.#totals.failures[label] ?? 0) + 1;
+    for (const bucket of this.#buckets()) {
+      bucket.attempts++;
+      if (label !== 'delivered') bucket.failures.set(label, (bucket.failures.get(label) ?? 0) + 1);
+    }
   }
 
   delivered(eventId: string, latencyMs: number): void {
+    const ms = Math.max(0, latencyMs);
     this.#deliveries.inc({ result: 'delivered' });
-    this.#latency.observe(Math.max(0, latencyMs) / 1000);
-    this.#totals.delivered += 1;
+    this.#latency.observe(ms / 1000);
+    for (const bucket of this.#buckets()) {
+      bucket.delivered++;
+      (bucket.latency ??= new LatencyBins()).record(ms);
+    }
     this.tracker.delivered(eventId);
   }
 
   abandoned(_reason: string): void {
     this.#deliveries.inc({ result: 'abandoned' });
-    this.#totals.abandoned += 1;
+    for (const bucket of this.#buckets()) bucket.abandoned++;
   }
 
   ended(reason: string): void {
     this.#ends.inc({ reason });
-    this.#totals.ends[reason] = (this.#totals.ends[reason] ?? 0) + 1;
+    for (const bucket of this.#buckets()) bucket.ended.set(reason, (bucket.ended.get(reason) ?? 0) + 1);
   }
 
-  totals(): CallbackTotals {
-    return structuredClone(this.#totals);
+  /** What happened in the last `windowMs` before `now`. */
+  window(windowMs: number, now: number): CallbackWindow {
+    const out: CallbackWindow = { attempts: 0, delivered: 0, abandoned: 0, failures: {}, ended: {}, latency: new LatencyBins() };
+    for (const bucket of windowOf(this.#rings, windowMs, now).buckets) {
+      if (!bucket) continue;
+      out.attempts += bucket.attempts;
+      out.delivered += bucket.delivered;
+      out.abandoned += bucket.abandoned;
+      addTo(out.failures, bucket.failures);
+      addTo(out.ended, bucket.ended);
+      if (bucket.latency) out.latency.add(bucket.latency);
+    }
+    return out;
   }
 
+  /** Subscriptions by state now, relay-wide: every principal's. */
   subscriptions(): Promise<{ active: number; suspended: number }> {
     return this.#subscriptions();
+  }
+
+  /** The current bucket of every ring. */
+  #buckets(): CallbackBucket[] {
+    const t = this.now();
+    return this.#rings.map((ring) => ring.write(t));
   }
 }

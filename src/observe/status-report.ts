@@ -1,6 +1,7 @@
 import { parseDuration } from '../duration.js';
 import type { GroupCounts } from '../log/event-log.js';
-import type { LatencyBins } from './latency-bins.js';
+import type { CallbackWindow } from './callback-stats.js';
+import { binUpperMs, LATENCY_BINS, type LatencyBins } from './latency-bins.js';
 import type { GroupVisibility, Observability } from './observability.js';
 import { type HandlerCounts, type Offender, type SeriesPoint, type SourceCounts, WindowedStats } from './windowed-stats.js';
 
@@ -13,6 +14,27 @@ export interface LatencyReport {
 
 export interface HandlerReport extends HandlerCounts {
   successRate: number | null;
+}
+
+/**
+ * Latency percentiles read from log-scale bins. A percentile that falls in the top bin, whose
+ * bound is no measurement, is null with `overflow: true`.
+ */
+export interface BoundedLatencyReport {
+  p50: number | null;
+  p99: number | null;
+  count: number;
+  overflow: boolean;
+}
+
+/**
+ * Outbound webhook delivery (`events/subscribe`), relay-wide: every principal's subscriptions
+ * and callbacks, whoever asks. `subscriptions` is the state now; the rest is over the window.
+ */
+export interface CallbackReport extends Omit<CallbackWindow, 'latency'> {
+  subscriptions: { active: number; suspended: number };
+  /** Relay commit to the subscriber's 2xx. */
+  latencyMs: BoundedLatencyReport;
 }
 
 /** `GET /status`: the operator's report over a window. Counts are numbers, latencies ms, times ISO. */
@@ -33,6 +55,7 @@ export interface StatusReport {
   streams: Record<string, number>;
   /** Clients listening for resource updates, by protocol version. */
   listeners: Record<string, number>;
+  callbacks: CallbackReport;
   series: { bucketS: number; points: SeriesPoint[] };
 }
 
@@ -48,6 +71,21 @@ export function parseSince(text: string | undefined): { ok: true; ms: number } |
 
 function latency(bins: LatencyBins): LatencyReport {
   return { p50: bins.quantile(0.5), p95: bins.quantile(0.95), p99: bins.quantile(0.99), count: bins.count };
+}
+
+/** The top bin's upper bound: what a quantile read from it says, though its samples have no upper bound. */
+const TOP_BIN_MS = Math.round(binUpperMs(LATENCY_BINS - 1));
+
+/** p50 and p99 of `bins`; one that falls in the top bin is null, and `overflow` says the p99 did. */
+export function boundedLatency(bins: LatencyBins): BoundedLatencyReport {
+  const [p50, p99] = [bins.quantile(0.5), bins.quantile(0.99)];
+  const within = (ms: number | null) => (ms === TOP_BIN_MS ? null : ms);
+  return { p50: within(p50), p99: within(p99), count: bins.count, overflow: p99 === TOP_BIN_MS };
+}
+
+async function callbackReport(observability: Observability, windowMs: number, now: number): Promise<CallbackReport> {
+  const { latency, ...counts } = observability.callbacks.window(windowMs, now);
+  return { subscriptions: await observability.callbacks.subscriptions(), ...counts, latencyMs: boundedLatency(latency) };
 }
 
 /** Succeeded over succeeded + failed; skipped runs did not concern the handler. Null without runs. */
@@ -98,6 +136,7 @@ export async function statusReport(observability: Observability, windowMs: numbe
     groups: await observability.groups(visible),
     streams: observability.streams.byEra(),
     listeners: observability.listeners(),
+    callbacks: await callbackReport(observability, windowMs, now),
     series: { bucketS: summary.bucketS, points: summary.points },
   };
 }

@@ -1,4 +1,5 @@
 import { LatencyBins } from './latency-bins.js';
+import { historyRings, MAX_WINDOW_MS, MIN_WINDOW_MS, windowOf } from './time-rings.js';
 
 export type LatencyKind = 'delivery' | 'processing' | 'ack';
 export type ReactionOutcome = 'succeeded' | 'failed' | 'skipped';
@@ -83,33 +84,6 @@ class Bucket {
   }
 }
 
-/** Buckets of one width in a ring; a slot whose index is stale reads as empty. */
-class Ring {
-  readonly #slots: Bucket[] = [];
-
-  constructor(
-    readonly bucketMs: number,
-    readonly length: number,
-  ) {}
-
-  get spanMs(): number {
-    return this.bucketMs * this.length;
-  }
-
-  write(t: number): Bucket {
-    const index = Math.floor(t / this.bucketMs);
-    const slot = index % this.length;
-    const bucket = (this.#slots[slot] ??= new Bucket());
-    if (bucket.index !== index) bucket.reset(index);
-    return bucket;
-  }
-
-  read(index: number): Bucket | undefined {
-    const bucket = this.#slots[index % this.length];
-    return bucket?.index === index ? bucket : undefined;
-  }
-}
-
 /**
  * Time-bucketed history of what the relay saw, kept in the server so a report can be asked
  * for any window up to 7 days: 10 s buckets for the last hour, 1 min for the last day, 1 h
@@ -117,11 +91,11 @@ class Ring {
  * finest ring that covers it. Memory is fixed by the rings, not by traffic.
  */
 export class WindowedStats {
-  readonly #rings = [new Ring(10_000, 360), new Ring(60_000, 1440), new Ring(3_600_000, 168)];
+  readonly #rings = historyRings(() => new Bucket());
 
   /** The longest window a summary can cover. */
-  static readonly maxWindowMs = 3_600_000 * 168;
-  static readonly minWindowMs = 10_000;
+  static readonly maxWindowMs = MAX_WINDOW_MS;
+  static readonly minWindowMs = MIN_WINDOW_MS;
 
   /** `outcome`: `accepted`, `duplicate`, or a rejection reason code. */
   webhook(source: string, outcome: string, t: number): void {
@@ -178,7 +152,7 @@ export class WindowedStats {
     let due = 0;
     let dropped = 0;
     const offenders = new Map<string, Offender>();
-    for (const bucket of this.#window(windowMs, now).buckets) {
+    for (const bucket of windowOf(this.#rings, windowMs, now).buckets) {
       if (!bucket) continue;
       due += bucket.due;
       dropped += bucket.dropped;
@@ -188,7 +162,7 @@ export class WindowedStats {
   }
 
   summary(windowMs: number, now: number): WindowSummary {
-    const { ring, first, buckets } = this.#window(windowMs, now);
+    const { ring, first, buckets } = windowOf(this.#rings, windowMs, now);
     const summary: WindowSummary = {
       bucketS: ring.bucketMs / 1000,
       accepted: 0,
@@ -228,17 +202,6 @@ export class WindowedStats {
     });
     summary.offenders = sortedOffenders(offenders);
     return summary;
-  }
-
-  /** The buckets covering the last `windowMs` (clamped to what is kept), oldest first; the current one is partial. */
-  #window(windowMs: number, now: number): { ring: Ring; first: number; buckets: (Bucket | undefined)[] } {
-    const span = Math.min(Math.max(windowMs, WindowedStats.minWindowMs), WindowedStats.maxWindowMs);
-    const ring = this.#rings.find((r) => r.spanMs >= span) ?? this.#rings[this.#rings.length - 1]!;
-    const last = Math.floor(now / ring.bucketMs);
-    const first = last - Math.ceil(span / ring.bucketMs) + 1;
-    const buckets: (Bucket | undefined)[] = [];
-    for (let index = first; index <= last; index++) buckets.push(ring.read(index));
-    return { ring, first, buckets };
   }
 }
 

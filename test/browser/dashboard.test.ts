@@ -4,8 +4,11 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Relay } from '../../src/app.js';
 import { loadSample, type SampleName } from '../../src/ingest/samples.js';
+import { CallbackReceiver } from '../support/callback-receiver.js';
+import { ingest, keys, startMcpRelay } from '../support/mcp-clients.js';
 import { routeOfSample, startTestRelay, testSecrets } from '../support/relay.js';
 import { oracleSign } from '../support/webhook-oracles.js';
+import { subscribeTo } from '../support/webhook-rpc.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = 'test-output';
@@ -102,6 +105,45 @@ describe('/dashboard in a browser', { timeout: 60_000 }, () => {
     } finally {
       await page.close();
       await relay.close();
+    }
+  });
+
+  it('shows webhook delivery: subscriptions, deliveries, latency and failures by category', async () => {
+    const relay = await startMcpRelay({ RELAY_WEBHOOK_ALLOW: 'loopback', RELAY_WEBHOOK_RETRY: '50ms,50ms' });
+    const healthy = await new CallbackReceiver().start();
+    const failing = await new CallbackReceiver().start();
+    failing.script = ({ body }) => (body.type === undefined ? 503 : 200);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors = collectErrors(page);
+    try {
+      expect((await subscribeTo(relay, healthy)).error).toBeUndefined();
+      expect((await subscribeTo(relay, failing, {}, { key: keys.bob })).error).toBeUndefined();
+      for (let i = 0; i < 3; i++) await ingest(relay);
+      await healthy.deliveries.until(() => healthy.accepted().length === 3, '3 deliveries');
+      await failing.deliveries.until(() => failing.controls('gap').length === 3, 'the 3 events abandoned');
+
+      await page.goto(`${relay.url}/dashboard`);
+      await page.locator('#key-form').waitFor();
+      await page.fill('#api-key', keys.alice);
+      await page.click('#key-form button');
+      const panel = page.getByTestId('callbacks');
+      // 3 deliveries; 3 events × 3 failed attempts, then 3 gap envelopes answered 200.
+      await panel.locator('#cb-attempts', { hasText: '15 attempts · 3 abandoned' }).waitFor();
+      expect(await text(page, '#cb-delivered')).toBe('3');
+      expect(await text(page, '#cb-active')).toBe('2 active');
+      expect(await text(page, '#cb-suspended')).toBe('0 suspended');
+      expect(await text(page, '#cb-p50')).toMatch(/^\d+ ms$/);
+      expect(await text(page, '#cb-p99')).toMatch(/^p99 \d+ ms · 3 events$/);
+      expect(await page.locator('#cb-failures tr').allTextContents()).toEqual(['http_5xx9']);
+      expect(await text(page, '#cb-ended')).toBe('none ended');
+      await panel.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${OUTPUT}/dashboard-webhooks.png`, fullPage: true });
+      expect(errors.filter((e) => !e.includes('status of 401'))).toEqual([]);
+    } finally {
+      await page.close();
+      await relay.close();
+      await healthy.stop();
+      await failing.stop();
     }
   });
 

@@ -49,7 +49,7 @@ export function renderUnavailable(message) {
   const health = $('health');
   health.dataset.state = 'unavailable';
   health.textContent = message;
-  for (const id of ['received', 'processed', 'drop-rate', 'success-rate', 'delivery-p95']) setText(id, '–');
+  for (const id of ['received', 'processed', 'drop-rate', 'success-rate', 'delivery-p95', 'cb-active', 'cb-delivered', 'cb-p50']) setText(id, '–');
   $('alert').hidden = true;
 }
 
@@ -93,7 +93,26 @@ export function renderStatus(status) {
     'no consumer groups yet',
   );
   fillTable('streams', Object.entries(status.streams ?? {}).map(([era, n]) => [cell(era), cell(count(n), 'num')]), 2, 'none');
+  renderCallbacks(status.callbacks ?? {});
   renderCharts(status.series);
+}
+
+/** Outbound webhook delivery: subscriptions now (relay-wide), the rest over the window. */
+function renderCallbacks(callbacks) {
+  const subscriptions = callbacks.subscriptions ?? {};
+  setText('cb-active', `${count(subscriptions.active)} active`);
+  setText('cb-suspended', `${count(subscriptions.suspended)} suspended`);
+  $('cb-suspended').classList.toggle('dead', subscriptions.suspended > 0);
+  setText('cb-delivered', count(callbacks.delivered));
+  setText('cb-attempts', `${count(callbacks.attempts)} attempts · ${count(callbacks.abandoned)} abandoned`);
+  const latency = callbacks.latencyMs ?? {};
+  // A percentile in the top bin has no bound to show: the report says overflow instead.
+  const beyond = (ms) => (latency.overflow && ms === null ? 'overflow' : duration(ms));
+  setText('cb-p50', beyond(latency.p50));
+  setText('cb-p99', `p99 ${beyond(latency.p99)} · ${count(latency.count)} events`);
+  const byCount = (counts) => Object.entries(counts ?? {}).sort(([, a], [, b]) => b - a);
+  fillTable('cb-failures', byCount(callbacks.failures).map(([category, n]) => [cell(category), cell(count(n), 'num dead')]), 2, 'no failures');
+  fillTable('cb-ended', byCount(callbacks.ended).map(([reason, n]) => [cell(reason), cell(count(n), 'num')]), 2, 'none ended');
 }
 
 /** The gauge spans twice the threshold, so the threshold mark sits in its middle. */
