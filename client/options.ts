@@ -2,9 +2,14 @@ import type { Event } from '../src/events/event.js';
 import type { CursorStore } from './cursor-store.js';
 import type { SubscriptionError } from './subscription-error.js';
 
-/** How events reach the agent. `auto` picks the best the server offers: push, then poll, then tools. */
-export type DeliveryMode = 'push' | 'poll' | 'tools';
-export type ClientMode = DeliveryMode | 'auto';
+/** How events reach the agent. Webhook: the relay POSTs each event to the app's own HTTP endpoint. */
+export type DeliveryMode = 'push' | 'poll' | 'tools' | 'webhook';
+/**
+ * The modes a client runs with nothing but the relay's URL (`createEventClient`, `RELAY_CLIENT_MODE`).
+ * `auto` picks the best the server offers: push, then poll, then tools; never webhook, which
+ * needs a callback URL and is asked for per subscription.
+ */
+export type ClientMode = Exclude<DeliveryMode, 'webhook'> | 'auto';
 export const CLIENT_MODES: readonly ClientMode[] = ['auto', 'push', 'poll', 'tools'];
 
 /** Which events: exact values or globs (`payment.*`). Tools mode supports `types` only. */
@@ -56,18 +61,27 @@ export interface EventSubscription {
 }
 
 export interface SubscribeOptions {
+  /** This subscription's mode. Default: the client's. `webhook` needs `callbackUrl` and is never picked by `auto`. */
+  mode?: ClientMode | 'webhook';
+  /**
+   * Webhook: the public URL at which the app serves the client's `webhookHandler`; the relay
+   * POSTs every event there (and verifies it before subscribing).
+   */
+  callbackUrl?: string | URL;
+  /** Webhook: the signing secret (`whsec_` and the base64 of 24–64 bytes). Default: 32 fresh random bytes. */
+  secret?: string;
   /** This relay's filter (`cx_events` with these arguments). Give `filter` or `event`, not both. */
   filter?: EventFilter;
-  /** Push, poll: subscribe to any Events server's type by name instead of a relay filter. */
+  /** Push, poll, webhook: subscribe to any Events server's type by name instead of a relay filter. */
   event?: EventSubscription;
   /**
    * Awaited one event at a time, in the server's order; the event counts as handled when it
-   * resolves. Push and poll pass each occurrence's `data` (from this relay: the {@link Event}).
+   * resolves. Push, poll and webhook pass each occurrence's `data` (from this relay: the {@link Event}).
    */
   onEvent: (event: Event) => Promise<void> | void;
   /** Failures that do not stop the subscription (and the one that does, kind `fatal`). */
   onError?: (error: SubscriptionError) => void;
-  /** Resume after this cursor, one the server gave (push, poll). Default: the stored cursor, else from now. */
+  /** Resume after this cursor, one the server gave (push, poll, webhook). Default: the stored cursor, else from now. */
   cursor?: string;
   /** Where the cursor is kept once an event is handled. Default: in memory. */
   cursorStore?: CursorStore;
@@ -79,6 +93,6 @@ export interface SubscribeOptions {
   attempts?: number;
   /** Backoff between those tries. Default 100 ms doubling (factor 2) to 5 s. */
   retry?: BackoffOptions;
-  /** How many recent event ids (push, poll: the occurrences' `eventId`) are remembered to drop duplicates. Default 1 000. */
+  /** How many recent event ids (push, poll, webhook: the occurrences' `eventId`) are remembered to drop duplicates. Default 1 000. */
   dedupWindow?: number;
 }

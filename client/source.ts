@@ -2,6 +2,7 @@ import type { Client } from '@modelcontextprotocol/client';
 import type { Delivery } from './delivery.js';
 import type { DeliveryMode, EventFilter, EventSubscription } from './options.js';
 import type { SubscriptionError } from './subscription-error.js';
+import type { WebhookLink } from './webhook-source.js';
 
 /** What one mode's loop gets for one connection. */
 export interface SourceContext {
@@ -15,6 +16,8 @@ export interface SourceContext {
   heartbeatMs: number;
   pollTimeoutMs: number;
   toolsIntervalMs: number;
+  /** Webhook: the subscription's callback URL, secret and receiving endpoint. */
+  webhook: WebhookLink | undefined;
   /** Aborted by unsubscribe: the loop returns quietly. */
   signal: AbortSignal;
   /** Called when the server has accepted the subscription (events from now on are seen). */

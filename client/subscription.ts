@@ -4,14 +4,16 @@ import { connectMcp, isPermanent, retryAfterMs } from './connection.js';
 import { memoryCursorStore } from './cursor-store.js';
 import { Delivery } from './delivery.js';
 import { negotiateMode } from './negotiate.js';
-import type { BackoffOptions, DeliveryMode, EventClientOptions, SubscribeOptions } from './options.js';
+import type { BackoffOptions, ClientMode, DeliveryMode, EventClientOptions, SubscribeOptions } from './options.js';
 import { pollSource } from './poll-source.js';
 import { pushSource } from './push-source.js';
 import { type SourceTable, subscriptionTarget } from './source.js';
 import { EventClientError, type SubscriptionError } from './subscription-error.js';
 import { toolsSource } from './tools-source.js';
+import { newWebhookSecret } from './webhook-signature.js';
+import { unsubscribeWebhook, WebhookLink, type WebhookState, webhookSource } from './webhook-source.js';
 
-const sources: SourceTable = { push: pushSource, poll: pollSource, tools: toolsSource };
+const sources: SourceTable = { push: pushSource, poll: pollSource, tools: toolsSource, webhook: webhookSource };
 
 /**
  * The first retry comes within 250 ms, and a relay that is down is retried at least every
@@ -28,7 +30,13 @@ export interface Subscription {
   readonly mode: DeliveryMode;
   /** Settles when the subscription has ended: by `unsubscribe()`, or after a `fatal` report. */
   readonly closed: Promise<void>;
-  /** Stops delivery: waits for an onEvent in progress, then closes the connection. No onEvent runs afterwards. */
+  /** Webhook: what the relay last answered `events/subscribe` (id, `refreshBefore`, `deliveryStatus`); undefined in other modes. */
+  readonly webhook: WebhookState | undefined;
+  /**
+   * Stops delivery: waits for an onEvent in progress, then closes the connection. No onEvent
+   * runs afterwards. Webhook: sends `events/unsubscribe` first, and rejects when that failed
+   * (the relay then delivers, to no avail, until the grant ends).
+   */
   unsubscribe(): Promise<void>;
 }
 
@@ -39,7 +47,13 @@ export interface Subscription {
  * `retryAfterMs` the server asked for), resuming from the cursor; only permanent refusals
  * end it.
  */
-export async function startSubscription(clientOptions: EventClientOptions & { mode: NonNullable<EventClientOptions['mode']> }, options: SubscribeOptions): Promise<Subscription> {
+export async function startSubscription(
+  clientOptions: EventClientOptions & { mode: ClientMode },
+  options: SubscribeOptions,
+  /** The client's webhook subscriptions, which its `webhookHandler` delivers to. */
+  webhooks: Set<WebhookLink>,
+): Promise<Subscription> {
+  const requested = options.mode ?? clientOptions.mode;
   const filter = options.filter ?? {};
   const target = subscriptionTarget(options.event, filter);
   const stop = new AbortController();
@@ -62,20 +76,23 @@ export async function startSubscription(clientOptions: EventClientOptions & { mo
     signal,
   });
   delivery.cursor = options.cursor ?? (await store.load()) ?? null;
+  const link = requested === 'webhook' ? webhookLink(options, delivery, report, webhooks) : undefined;
 
   const connect = () => connectMcp(clientOptions);
-  let client: Client | undefined = await connect();
+  let client: Client | undefined;
   let mode: DeliveryMode;
   try {
-    mode = clientOptions.mode === 'auto' ? await negotiateMode(client, target, signal) : clientOptions.mode;
+    client = await connect();
+    mode = requested === 'auto' ? await negotiateMode(client, target, signal) : requested;
     if (mode === 'tools' && (filter.sources?.length || filter.subjects?.length || options.event)) {
       throw new EventClientError('unsupported_filter', 'tools mode filters by types only; sources, subjects and an event subscription need push or poll', { permanent: true });
     }
   } catch (error) {
-    await client.close().catch(() => undefined);
+    if (link) webhooks.delete(link);
+    await client?.close().catch(() => undefined);
     throw error;
   }
-  clientOptions.logger?.info(`mcp-event-relay client: ${mode} mode${clientOptions.mode === 'auto' ? ' (negotiated)' : ''}`);
+  clientOptions.logger?.info(`mcp-event-relay client: ${mode} mode${requested === 'auto' ? ' (negotiated)' : ''}`);
 
   let established = false;
   let accept!: () => void;
@@ -87,6 +104,20 @@ export async function startSubscription(clientOptions: EventClientOptions & { mo
   const reconnect = { ...DEFAULT_RECONNECT, ...clientOptions.reconnect };
   const source = sources[mode];
 
+  /** Webhook, after the loop: unsubscribed at the relay when the app asked, and no more deliveries taken. */
+  let unsubscribeFailure: unknown;
+  const endWebhook = async (link: WebhookLink) => {
+    if (signal.aborted && link.state) {
+      try {
+        client ??= await connect();
+        await unsubscribeWebhook(client, target, link);
+      } catch (error) {
+        unsubscribeFailure = error;
+      }
+    }
+    webhooks.delete(link);
+    await link.endpoint.serialize(async () => undefined);
+  };
   const run = async () => {
     let failures = 0;
     while (!signal.aborted) {
@@ -102,6 +133,7 @@ export async function startSubscription(clientOptions: EventClientOptions & { mo
           heartbeatMs: clientOptions.heartbeatMs ?? 15_000,
           pollTimeoutMs: Math.min(60_000, clientOptions.pollTimeoutMs ?? 25_000),
           toolsIntervalMs: clientOptions.toolsIntervalMs ?? 1_000,
+          webhook: link,
           signal,
           established: () => {
             established = true;
@@ -129,6 +161,7 @@ export async function startSubscription(clientOptions: EventClientOptions & { mo
         await sleep(delayMs, signal).catch(() => undefined);
       }
     }
+    if (link) await endWebhook(link);
     await client?.close().catch(() => undefined);
   };
   const closed = run();
@@ -136,9 +169,28 @@ export async function startSubscription(clientOptions: EventClientOptions & { mo
   return {
     mode,
     closed,
+    get webhook() {
+      return link?.state;
+    },
     async unsubscribe() {
       stop.abort(new EventClientError('closed', 'unsubscribed'));
       await closed;
+      if (unsubscribeFailure !== undefined) throw unsubscribeFailure;
     },
   };
+}
+
+/**
+ * A webhook subscription's link, registered with the client's handler before the relay is
+ * asked (it verifies the callback while subscribing). Its secret routes deliveries to it, so
+ * two subscriptions of one client cannot share one.
+ */
+function webhookLink(options: SubscribeOptions, delivery: Delivery, report: (error: SubscriptionError) => void, webhooks: Set<WebhookLink>): WebhookLink {
+  const secret = options.secret ?? newWebhookSecret();
+  if ([...webhooks].some((other) => other.secret === secret)) {
+    throw new EventClientError('invalid_options', 'subscribe options: another webhook subscription of this client uses this secret', { permanent: true });
+  }
+  const link = new WebhookLink(new URL(options.callbackUrl!).href, secret, delivery, report, Math.max(1, options.dedupWindow ?? 1_000));
+  webhooks.add(link);
+  return link;
 }

@@ -1,0 +1,4 @@
+import { deliveryContract } from './contract.js';
+import { webhook } from './modes.js';
+
+deliveryContract(webhook);
