@@ -4,7 +4,8 @@
  * random-token cursors and no relay code), in both protocol eras and with `--strict`. A
  * suite that passes both this server and the relay checks the draft, not the relay's habits.
  * Retention of 20 events makes a cursor go stale; a 6 s lifetime lets the suite see the
- * server end a stream; 4 streams per principal let it see -32013.
+ * server end a stream; 4 streams per principal let it see -32013; plain-http callbacks let
+ * its webhooks reach the suite's receiver on 127.0.0.1.
  *
  * Usage: `npx tsx conformance/events/independent-ci.ts [--only <scenarios>]`.
  */
@@ -20,7 +21,7 @@ const TOKEN = 'independent-server-token';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { only: { type: 'string' } } });
-  const server = await startIndependentEventsServer({ port: 0, token: TOKEN, heartbeatMs: 1000, maxStreams: 4, streamLifetimeMs: 6000, retention: 20 });
+  const server = await startIndependentEventsServer({ port: 0, token: TOKEN, heartbeatMs: 1000, maxStreams: 4, streamLifetimeMs: 6000, retention: 20, httpCallbacks: true });
   try {
     // A cursor whose next events retention dropped: the suite's stale cursor.
     const old = server.publish({ kind: 'setup' });

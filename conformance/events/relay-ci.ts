@@ -2,9 +2,10 @@
  * CI: the Events conformance suite (`run.ts`) against this relay, started from source, in both
  * protocol eras. The relay runs with the memory store, an API key (the suite sends it as a
  * bearer token), a 1 s heartbeat, a 6 s stream lifetime (so the suite sees the server end a
- * stream), and a budget of 4 streams per principal (so it sees -32013). Events are made
- * through `relay-trigger.ts`: signed Standard Webhooks deliveries to the relay's public
- * webhook route. Advice checks fail the run here (`--strict`): the relay is held to them.
+ * stream), a budget of 4 streams per principal (so it sees -32013), and callbacks to
+ * loopback allowed (`RELAY_WEBHOOK_ALLOW`: the webhook scenarios' receiver is on 127.0.0.1).
+ * Events are made through `relay-trigger.ts`: signed Standard Webhooks deliveries to the
+ * relay's public webhook route. Advice checks fail the run here (`--strict`): the relay is held to them.
  *
  * Usage: `npx tsx conformance/events/relay-ci.ts [--only <scenarios>] [--era <one era>]`.
  */
@@ -43,6 +44,7 @@ async function main(): Promise<number> {
     RELAY_HEARTBEAT: '1s',
     RELAY_STREAM_LIFETIME: `${LIFETIME_MS}ms`,
     RELAY_MAX_STREAMS_PER_PRINCIPAL: '4',
+    RELAY_WEBHOOK_ALLOW: 'loopback',
   });
   children.add(relay.child);
   const failed: string[] = [];

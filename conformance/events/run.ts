@@ -16,11 +16,12 @@ import { replay } from './scenarios/replay.js';
 import { serverEnd } from './scenarios/server-end.js';
 import { stream } from './scenarios/stream.js';
 import { webhook } from './scenarios/webhook.js';
+import { webhookErrors } from './scenarios/webhook-errors.js';
 import { type Context, EVENTS_CAPABILITIES, type Json, Report, type Result, type Scenario, type SuiteOptions, runTrigger, show, wireOptions } from './suite.js';
 import { Connection, ERAS, type Era } from './wire.js';
 
 /** In run order; `errors` last, because it may exhaust the server's stream budget. */
-const SCENARIOS: Scenario[] = [capability, list, pollScenario, longPoll, replay, stream, serverEnd, webhook, errors];
+const SCENARIOS: Scenario[] = [capability, list, pollScenario, longPoll, replay, stream, serverEnd, webhook, webhookErrors, errors];
 
 const USAGE = `usage: npm run conformance:events -- --url <mcp endpoint> [options]
   --token <bearer>             sent as Authorization: Bearer

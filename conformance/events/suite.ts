@@ -148,6 +148,9 @@ export const show = (value: unknown) => {
   return text === undefined ? String(value) : text.length > 300 ? `${text.slice(0, 300)}…` : text;
 };
 
+/** A reply in one line: its HTTP status and its error or result. */
+export const describeReply = (reply: Reply) => `HTTP ${reply.status}: ${show(reply.message?.error ?? reply.message?.result)}`;
+
 export function subscriptionParams(subscription: Subscription, extra: Json = {}): Json {
   return { name: subscription.name, ...(subscription.arguments ? { arguments: subscription.arguments } : {}), ...extra };
 }

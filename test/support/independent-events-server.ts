@@ -3,20 +3,25 @@
  * that the companion client works with any Events server, not just this relay: plain
  * node:http with hand-written JSON-RPC, in memory, one event type (`activity`, narrowed by
  * the `kinds` argument), cursors that are random tokens (see independent-events-log.ts).
- * It serves `events/list`, `events/poll` (long poll) and `events/stream` (push over SSE) to
- * 2026-07-28 requests (stateless, `server/discover`) and to 2025-11-25 sessions
- * (`initialize`, `Mcp-Session-Id`). `POST /trigger` publishes one event that matches the
- * posted `arguments`, for a conformance run against it.
+ * It serves `events/list`, `events/poll` (long poll), `events/stream` (push over SSE) and,
+ * to the holder of its token, `events/subscribe` / `events/unsubscribe` (webhook delivery,
+ * independent-events-webhooks.ts) to 2026-07-28 requests (stateless, `server/discover`) and
+ * to 2025-11-25 sessions (`initialize`, `Mcp-Session-Id`). `POST /trigger` publishes one
+ * event that matches the posted `arguments`, for a conformance run against it.
  *
  * Standalone: `npx tsx test/support/independent-events-server.ts --port 8790` prints its URL
  * and the trigger's (options: `--token`, `--heartbeat-ms`, `--max-streams`, `--max-long-polls`,
- * `--stream-lifetime-ms`, `--next-poll-ms`).
+ * `--stream-lifetime-ms`, `--next-poll-ms`, `--http-callbacks`).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { type ActivityArguments, ActivityLog, type Occurrence } from './independent-events-log.js';
+import { CODES, count, isRecord, RpcError } from './independent-events-rpc.js';
+import { Webhooks } from './independent-events-webhooks.js';
+
+export { CODES } from './independent-events-rpc.js';
 
 export const EVENT_NAME = 'activity';
 const MODERN = '2026-07-28';
@@ -28,34 +33,11 @@ const serverInfo = { name: 'independent-events-server', version: '1.0.0' };
 const capabilities = { events: { listChanged: false } };
 const MAX_EVENTS = 1_000;
 const MAX_WAIT_MS = 60_000;
-
-/** The draft's error codes and the 2026-07-28 ones it relies on, in one place. */
-export const CODES = {
-  parseError: -32700,
-  methodNotFound: -32601,
-  invalidParams: -32602,
-  internal: -32603,
-  notFound: -32011,
-  resourceExhausted: -32013,
-  unsupported: -32014,
-  headerMismatch: -32020,
-  missingCapability: -32021,
-  unsupportedVersion: -32022,
-} as const;
+/** The one principal: whoever holds the token. */
+const PRINCIPAL = 'token-holder';
 
 /** The `error` of `notifications/events/terminated`. */
 type Termination = { code: number; message: string; data?: unknown };
-
-class RpcError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data?: unknown,
-    readonly status = 200,
-  ) {
-    super(message);
-  }
-}
 
 export interface IndependentServerOptions {
   port?: number;
@@ -74,6 +56,8 @@ export interface IndependentServerOptions {
   retryAfterMs?: number;
   /** Streams end with their result after this long; the client opens the next one. Default: never. */
   streamLifetimeMs?: number;
+  /** Webhook callbacks may be plain http to loopback (tests); otherwise https only. Default false. */
+  httpCallbacks?: boolean;
 }
 
 export interface IndependentEventsServer {
@@ -97,8 +81,6 @@ interface Call {
   res: ServerResponse;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 function declaresEvents(caps: Record<string, unknown>): boolean {
   const experimental = caps.experimental;
   return caps.events !== undefined || (isRecord(experimental) && experimental.events !== undefined);
@@ -117,17 +99,12 @@ function subscriptionOf(params: Record<string, unknown>): { args: ActivityArgume
   return { args: kinds === undefined ? {} : { kinds: kinds as string[] }, cursor, maxAgeMs: count(params.maxAgeMs, 'maxAgeMs', 1) };
 }
 
-function count(value: unknown, name: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || (value as number) < min) throw new RpcError(CODES.invalidParams, `${name} must be an integer of at least ${min}`);
-  return value as number;
-}
-
-function descriptor() {
+/** The one event type; webhook delivery only where there is a principal to key subscriptions by (a token). */
+function descriptor(webhook: boolean) {
   return {
     name: EVENT_NAME,
     description: 'Activity of the test tenant; narrow it by kind.',
-    delivery: ['poll', 'push'],
+    delivery: webhook ? ['poll', 'push', 'webhook'] : ['poll', 'push'],
     inputSchema: { type: 'object', properties: { kinds: { type: 'array', items: { type: 'string' } } }, additionalProperties: false },
     payloadSchema: { type: 'object', required: ['kind'], properties: { kind: { type: 'string' } } },
   };
@@ -173,6 +150,7 @@ export async function startIndependentEventsServer(options: IndependentServerOpt
   /** Each open stream's `end`. */
   const streams = new Set<(why: Termination) => void>();
   let heldPolls = 0;
+  const webhooks = new Webhooks(log, options.httpCallbacks ?? false);
 
   const exhausted = (limit: string, max: number) => new RpcError(CODES.resourceExhausted, `too many ${limit}`, { limit, max, retryAfterMs });
   const complete = (call: Call, result: Record<string, unknown>) =>
@@ -243,10 +221,17 @@ export async function startIndependentEventsServer(options: IndependentServerOpt
     res.on('close', cleanup);
   }
 
+  /** Webhook subscriptions are keyed by who asked: an open server has no one to key them by. */
+  function webhook(method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> | Record<string, unknown> {
+    if (options.token === undefined) throw new RpcError(CODES.forbidden, 'webhook delivery needs an authenticated principal');
+    const request = { name: EVENT_NAME, ...subscriptionOf(params) };
+    return method === 'events/subscribe' ? webhooks.subscribe(PRINCIPAL, request, params) : webhooks.unsubscribe(PRINCIPAL, request, params);
+  }
+
   async function dispatch(method: string, call: Call): Promise<Record<string, unknown> | undefined> {
     if (method === 'server/discover' && call.era === 'modern') return { supportedVersions: [MODERN], capabilities, ttlMs: 0, cacheScope: 'private' };
     if (method === 'ping' && call.era === 'legacy') return {};
-    if (!['events/list', 'events/poll', 'events/stream'].includes(method)) {
+    if (!['events/list', 'events/poll', 'events/stream', 'events/subscribe', 'events/unsubscribe'].includes(method)) {
       throw new RpcError(CODES.methodNotFound, `method not found: ${method}`, undefined, call.era === 'modern' ? 404 : 200);
     }
     if (!declaresEvents(call.clientCapabilities)) {
@@ -254,8 +239,9 @@ export async function startIndependentEventsServer(options: IndependentServerOpt
         ? new RpcError(CODES.missingCapability, 'the events capability is required', { requiredCapabilities: { events: {} } }, 400)
         : new RpcError(CODES.unsupported, 'declare the events capability', { feature: 'capability', value: 'events' });
     }
-    if (method === 'events/list') return { events: [descriptor()] };
+    if (method === 'events/list') return { events: [descriptor(options.token !== undefined)] };
     if (method === 'events/poll') return poll(call);
+    if (method === 'events/subscribe' || method === 'events/unsubscribe') return webhook(method, call.params);
     stream(call);
     return undefined;
   }
@@ -340,6 +326,7 @@ export async function startIndependentEventsServer(options: IndependentServerOpt
     cursorAfter: (eventId) => log.cursorAfter(eventId),
     terminateStreams: (error) => [...streams].forEach((end) => end(error)),
     async close() {
+      webhooks.close();
       // A retry cures a shutdown: the client resumes from its cursor once the server is back.
       for (const end of [...streams]) end({ code: CODES.internal, message: 'the server is shutting down', data: { reason: 'shutdown' } });
       server.closeAllConnections();
@@ -351,10 +338,10 @@ export async function startIndependentEventsServer(options: IndependentServerOpt
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   const numbers = ['heartbeat-ms', 'max-streams', 'max-long-polls', 'stream-lifetime-ms', 'next-poll-ms'] as const;
   const { values } = parseArgs({
-    options: { port: { type: 'string', default: '8790' }, token: { type: 'string' }, ...Object.fromEntries(numbers.map((name) => [name, { type: 'string' as const }])) },
+    options: { port: { type: 'string', default: '8790' }, token: { type: 'string' }, 'http-callbacks': { type: 'boolean' }, ...Object.fromEntries(numbers.map((name) => [name, { type: 'string' as const }])) },
   });
   const number = (name: (typeof numbers)[number]) => {
-    const text = (values as Record<string, string | undefined>)[name];
+    const text = (values as Record<string, unknown>)[name] as string | undefined;
     return text === undefined ? undefined : Number(text);
   };
   const server = await startIndependentEventsServer({
@@ -365,6 +352,7 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
     maxLongPolls: number('max-long-polls'),
     streamLifetimeMs: number('stream-lifetime-ms'),
     nextPollMs: number('next-poll-ms'),
+    httpCallbacks: values['http-callbacks'],
   });
   console.log(server.url);
   console.log(`trigger: ${server.url.replace(/\/mcp$/, '/trigger')}`);

@@ -1,8 +1,9 @@
 /** Error codes and their `data`: NotFound, InvalidParams, ResourceExhausted; a refused stream is an immediate error, never a stream. */
-import { DRAFT, type Json, type Rule, type Scenario, isObject, show, subscriptionParams } from '../suite.js';
-import type { OpenStream, Reply } from '../wire.js';
+import { DRAFT, type Json, type Rule, type Scenario, describeReply, isObject, show, subscriptionParams } from '../suite.js';
+import type { OpenStream } from '../wire.js';
 
-const NO_SUCH_TYPE = 'events-conformance.no-such-type';
+/** An event name no server has. */
+export const NO_SUCH_TYPE = 'events-conformance.no-such-type';
 
 const notFoundPoll: Rule = {
   id: 'error-not-found-poll',
@@ -67,8 +68,6 @@ async function refusal(stream: OpenStream): Promise<{ code?: number; data?: unkn
   return { code: first.error.code, data: first.error.data, notifications: 0 };
 }
 
-const describe = (reply: Reply) => `HTTP ${reply.status}: ${show(reply.message?.error ?? reply.message?.result)}`;
-
 export const errors: Scenario = {
   name: 'errors',
   title: 'error codes and their data',
@@ -80,7 +79,7 @@ export const errors: Scenario = {
     report.check(
       notFoundPoll,
       unknown.message?.error?.code === -32011 && (data === undefined || !isObject(data) || data.kind === undefined || data.kind === 'event'),
-      describe(unknown),
+      describeReply(unknown),
     );
     const unknownStream = await connection.openStream('events/stream', { name: NO_SUCH_TYPE, cursor: null });
     const refused = await refusal(unknownStream);
@@ -97,7 +96,7 @@ export const errors: Scenario = {
       report.check(unsupportedMode, refused?.code === -32014 && isObject(refused.data), `events/stream of ${show(noPush.name)} (delivery ${show(noPush.delivery)}): ${show(refused)}`);
     } else if (noPoll) {
       const polled = await connection.request('events/poll', { name: noPoll.name, cursor: null });
-      report.check(unsupportedMode, polled.message?.error?.code === -32014 && isObject(polled.message.error.data), `events/poll of ${show(noPoll.name)} (delivery ${show(noPoll.delivery)}): ${describe(polled)}`);
+      report.check(unsupportedMode, polled.message?.error?.code === -32014 && isObject(polled.message.error.data), `events/poll of ${show(noPoll.name)} (delivery ${show(noPoll.delivery)}): ${describeReply(polled)}`);
     } else {
       report.skip(unsupportedMode, 'every event type offers both poll and push');
     }
@@ -110,11 +109,11 @@ export const errors: Scenario = {
       report.check(
         badArguments,
         polled.message?.error?.code === -32602 && streamRefusal?.code === -32602,
-        `arguments ${show(wrong)}: poll ${describe(polled)}; stream ${show(streamRefusal ?? streamed.messages.items[0])}`,
+        `arguments ${show(wrong)}: poll ${describeReply(polled)}; stream ${show(streamRefusal ?? streamed.messages.items[0])}`,
       );
     }
     const badMax = await connection.request('events/poll', subscriptionParams(context.subscription, { cursor: null, maxEvents: 'ten' }));
-    report.check(badParams, badMax.message?.error?.code === -32602, `maxEvents "ten": ${describe(badMax)}`);
+    report.check(badParams, badMax.message?.error?.code === -32602, `maxEvents "ten": ${describeReply(badMax)}`);
 
     const limit = context.options.exhaustStreams;
     if (limit <= 0) {
