@@ -78,9 +78,14 @@ export class CallbackDispatcher {
     this.#closed = true;
     clearInterval(this.#timer);
     await this.#scan;
-    const ids = [...this.#running.keys()];
-    for (const id of ids) this.#stop(id);
-    await Promise.all(ids.map((id) => this.options.store.release(id, this.owner).catch(() => {})));
+    const running = [...this.#running];
+    this.#running.clear();
+    await Promise.all(
+      running.map(async ([id, { sender }]) => {
+        await sender.stopAndSave().catch((error: unknown) => this.options.logger.warn({ err: error, subscription: id }, 'webhook delivery progress not written at shutdown'));
+        await this.options.store.release(id, this.owner).catch(() => {});
+      }),
+    );
   }
 
   async #scanOnce(): Promise<void> {

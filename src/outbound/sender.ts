@@ -44,6 +44,14 @@ export interface SenderDeps {
   random: () => number;
 }
 
+/**
+ * How long a delivery's progress may stay unwritten. Writing the watermark after every 2xx
+ * would cost one fsync'd commit per event; instead successes are written together, at most
+ * this long after the first of them (and at once before any other write). A crash loses at
+ * most this much progress, and those events are sent again with the same `webhook-id`.
+ */
+export const SAVE_EVERY_MS = 200;
+
 /** Why a sender stopped on its own. */
 export type SenderStop = 'removed' | 'gone' | 'expired' | 'suspended' | 'lease_lost' | 'store_error';
 
@@ -64,6 +72,9 @@ export class SubscriptionSender {
   #busy = false;
   #wake: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** Progress of delivered events not written yet (see {@link SAVE_EVERY_MS}). */
+  #unsaved: SubscriptionPatch | undefined;
+  #saveTimer: NodeJS.Timeout | undefined;
   /** Aborts the attempt in flight when the sender stops (shutdown, lease lost, removal). */
   readonly #abort = new AbortController();
   readonly #url: URL;
@@ -107,7 +118,16 @@ export class SubscriptionSender {
     this.#abort.abort();
     this.#reader?.stop();
     clearTimeout(this.#timer);
+    clearTimeout(this.#saveTimer);
     this.#wake?.();
+  }
+
+  /** Stops, then writes the progress not written yet (a graceful shutdown loses none). */
+  async stopAndSave(): Promise<void> {
+    const unsaved = this.#unsaved;
+    this.#unsaved = undefined;
+    this.stop();
+    if (unsaved) await this.deps.store.update(this.id, unsaved, this.deps.owner);
   }
 
   /**
@@ -130,7 +150,7 @@ export class SubscriptionSender {
         if (outcome.kind === 'stopped') return;
         if (outcome.kind === 'delivered') {
           this.deps.observer.delivered(event.id, this.deps.now() - ulidTime(event.id));
-          await this.#progress({ cursor: event.id, inFlight: null, lastDeliveryAt: this.deps.now(), lastError: null, failedSince: null, throttledUntil: null });
+          this.#delivered({ cursor: event.id, inFlight: null, lastDeliveryAt: this.deps.now(), lastError: null, failedSince: null, throttledUntil: null });
         } else {
           this.deps.observer.abandoned(outcome.reason);
           this.deps.logger.warn({ subscription: this.id, eventId: event.id, reason: outcome.reason }, 'webhook delivery abandoned an event');
@@ -208,8 +228,9 @@ export class SubscriptionSender {
       return void this.#end('expired');
     }
     if (!current.active) return void this.#end('suspended');
-    this.subscription = current;
-    return current;
+    // Successes not written yet are newer than what the store holds.
+    this.subscription = { ...current, ...this.#unsaved };
+    return this.subscription;
   }
 
   /**
@@ -229,9 +250,30 @@ export class SubscriptionSender {
     this.#end('suspended');
   }
 
-  /** Writes progress under the lease; a lost lease (another instance delivers now) ends this sender. */
-  async #progress(patch: SubscriptionPatch): Promise<boolean> {
+  /** Records a delivered event's progress, written within {@link SAVE_EVERY_MS}. */
+  #delivered(patch: SubscriptionPatch): void {
+    this.subscription = { ...this.subscription, ...patch };
+    this.#unsaved = { ...this.#unsaved, ...patch };
+    this.#saveTimer ??= setTimeout(() => {
+      this.#saveTimer = undefined;
+      this.#progress({}).catch((error: unknown) => {
+        this.deps.logger.warn({ err: error, subscription: this.id }, 'webhook delivery could not write its progress; it restarts from its watermark');
+        this.#end('store_error');
+      });
+    }, SAVE_EVERY_MS);
+  }
+
+  /**
+   * Writes progress (with any unwritten successes before it) under the lease; a lost lease
+   * (another instance delivers now) ends this sender.
+   */
+  async #progress(next: SubscriptionPatch): Promise<boolean> {
     if (this.#stopped) return false;
+    clearTimeout(this.#saveTimer);
+    this.#saveTimer = undefined;
+    const patch = { ...this.#unsaved, ...next };
+    this.#unsaved = undefined;
+    if (Object.keys(patch).length === 0) return true;
     const written = await this.deps.store.update(this.id, patch, this.deps.owner);
     if (!written) {
       this.#end((await this.deps.store.get(this.id)) === undefined ? 'removed' : 'lease_lost');
