@@ -66,6 +66,8 @@ export function relaySpec(name: string, store: string, options: { synchronous?: 
       RELAY_SQLITE_SYNCHRONOUS: options.synchronous ?? 'full',
       // Per-webhook info lines would measure the logger.
       RELAY_LOG_LEVEL: 'warn',
+      // Ingest alone: the reactions would react to every payment_failed and append an event of their own.
+      RELAY_REACTIONS: 'off',
       STRIPE_WEBHOOK_SECRET: INGEST_SECRET,
     },
     ...(options.sqlitePath ? { sqlitePath: options.sqlitePath } : {}),

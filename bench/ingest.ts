@@ -68,7 +68,7 @@ export async function run(args: string[]): Promise<void> {
       `load: autocannon ${autocannonVersion()} in the bench process, ${settings.connections} connections, no pipelining; ` +
         `per server ${settings.warmup} s warm-up, then ${settings.seconds} s timed in ${settings.rounds} interleaved slices`,
     );
-    console.log('relays: the command `npm start` runs (node flags included), on the compiled JavaScript built at the start of this run');
+    console.log('relays: the command `npm start` runs (node flags included), on the compiled JavaScript built at the start of this run, RELAY_REACTIONS=off (ingest alone)');
     console.log(
       pinning
         ? `cores: each server in its own child process pinned to CPU ${pinning.server}, the load generator pinned to CPU ${pinning.client} (taskset)`

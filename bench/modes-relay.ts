@@ -32,6 +32,8 @@ export function startRelayChild(extraEnv: Record<string, string> = {}, port?: nu
     env: {
       RELAY_STORE: 'memory',
       RELAY_LOG_LEVEL: 'warn',
+      // Agents count exactly the events posted; the reactions would append derived ones.
+      RELAY_REACTIONS: 'off',
       RELAY_API_KEYS: `${BENCH_KEY}:${BENCH_PRINCIPAL}`,
       STANDARD_WEBHOOK_SECRET: SECRET,
       ...extraEnv,

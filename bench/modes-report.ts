@@ -119,7 +119,7 @@ export function printReport(settings: Settings, phases: DayPhases | undefined, r
 function printDayPhases(settings: Settings, { k, dayTimes, scaled, day, sample }: DayPhases, recovery: RecoveryResult | undefined): void {
   const hours = (t: number) => (t / 3_600_000).toFixed(1);
   const working = dayTimes.filter((t) => t >= 8 * 3_600_000 && t < 18 * 3_600_000).length;
-  console.log(`relay: node ${startNodeFlags().join(' ')} dist/src/cli.js serve (as npm start runs it) in a child process, RELAY_STORE=memory, RELAY_HEARTBEAT=15s (default), one fresh relay per phase`);
+  console.log(`relay: node ${startNodeFlags().join(' ')} dist/src/cli.js serve (as npm start runs it) in a child process, RELAY_STORE=memory, RELAY_REACTIONS=off, RELAY_HEARTBEAT=15s (default), one fresh relay per phase`);
   console.log(`agents: 4 createEventClient subscriptions in this process, all at once, each with its own counting fetch; filter types ${TYPES.join(', ')}`);
   console.log(
     `day: ${settings.events} Standard Webhooks deliveries, seed ${settings.seed}: ${working} between 08:00 and 18:00, first ${hours(dayTimes[0]!)} h, last ${hours(dayTimes.at(-1)!)} h`,

@@ -121,6 +121,8 @@ function relayEnv(store: string): Record<string, string> {
     RELAY_STORE: store,
     // Per-webhook info lines would measure the logger.
     RELAY_LOG_LEVEL: 'warn',
+    // Fan-out and commits of the posted events alone: the reactions would append events of their own.
+    RELAY_REACTIONS: 'off',
     STRIPE_WEBHOOK_SECRET: INGEST_SECRET,
     RELAY_MAX_STREAMS_PER_PRINCIPAL: '10000',
     RELAY_HEARTBEAT: '30s',

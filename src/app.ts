@@ -39,7 +39,7 @@ export interface Relay {
   readonly log: EventLog;
   /** What the reactions know per customer; `onChange` announces every applied write. */
   readonly memory: CustomerMemory;
-  /** The reactions (group `relay/reactions`) and their run counts; `null` unless `RELAY_REACTIONS=on`. */
+  /** The reactions (group `relay/reactions`) and their run counts; `null` with `RELAY_REACTIONS=off`. */
   readonly reactions: ReactionRunner | null;
   /** The bound address, e.g. `http://127.0.0.1:8787`. */
   readonly url: string;

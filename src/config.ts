@@ -111,7 +111,7 @@ export interface RelayConfig {
     intervalMs: number;
   };
   reactions: {
-    /** Run the reactions (customer memory, derived events): `RELAY_REACTIONS=on`; off by default for now. */
+    /** Run the reactions (customer memory, derived events); on unless `RELAY_REACTIONS=off`. */
     enabled: boolean;
     /** Base of links in derived events; `undefined`: the relay's bound address. */
     publicUrl: string | undefined;
@@ -211,7 +211,7 @@ const envSchema = z.object({
   RELAY_MAX_WEBHOOKS_PER_PRINCIPAL: intIn(1, 100_000).default(100),
   RELAY_WEBHOOK_LEASE: duration.default(15_000),
   RELAY_WEBHOOK_TIMEOUT: duration.default(15_000),
-  RELAY_REACTIONS: z.enum(['on', 'off']).default('off'),
+  RELAY_REACTIONS: z.enum(['on', 'off']).default('on'),
   RELAY_PUBLIC_URL: z
     .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://relay.example.com' })
     .optional(),

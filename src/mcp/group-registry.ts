@@ -1,7 +1,7 @@
 import type express from 'express';
 import { principalOf } from '../http/access.js';
 import type { EventLog } from '../log/event-log.js';
-import { groupUri } from './resource-uris.js';
+import { groupUris } from './resource-uris.js';
 import { forbiddenGroup, limitReached } from './wire-errors.js';
 
 /** Consumer groups belong to principals: `alice` owns `alice` and `alice/<anything>`. */
@@ -46,10 +46,11 @@ export interface GroupRegistryOptions {
  * creates the group in the log); each principal's own group is always known and not counted.
  *
  * A principal at the bound gets room by forgetting names that are idle and empty: nothing
- * pending (so nothing leased either) and nobody listening to their `events://` URI. Forgetting
- * is this registry's alone: the log keeps the group's position and dead letters, and a later
- * claim from the name registers it again. Commits do not read the registry: they reach
- * listeners through the listener indexes.
+ * pending (so nothing leased either) and nobody listening to their `events://` URI, in either
+ * spelling the relay has published (`groupUris`). Forgetting is this registry's alone: the
+ * log keeps the group's position and dead letters, and a later claim from the name registers
+ * it again. Commits do not read the registry: they reach listeners through the listener
+ * indexes.
  */
 export class GroupRegistry {
   readonly #defaults: ReadonlySet<string>;
@@ -102,7 +103,7 @@ export class GroupRegistry {
       if (batch.push(entry) === SCAN_BATCH) break;
     }
     for (const [name, use] of batch) {
-      const idle = !this.#listened(groupUri(name)) && (await this.options.log.pending(name)).pending === 0;
+      const idle = !groupUris(name).some((uri) => this.#listened(uri)) && (await this.options.log.pending(name)).pending === 0;
       // A name used while its count was read is in use, whatever the count said.
       if (names.get(name) !== use) continue;
       names.delete(name);

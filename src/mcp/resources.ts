@@ -1,4 +1,5 @@
-import { type McpServer, type ProtocolError, ResourceTemplate } from '@modelcontextprotocol/server';
+import { type McpServer, type ProtocolError, ResourceNotFoundError, ResourceTemplate } from '@modelcontextprotocol/server';
+import { groupNameSchema } from '../log/log-options.js';
 import { ownedGroup } from './group-registry.js';
 import type { RelayContext } from './relay-context.js';
 import { decodeUriPart, groupOfUri, groupUri } from './resource-uris.js';
@@ -7,11 +8,13 @@ import { limitReached } from './wire-errors.js';
 /**
  * `events://{group}`: a consumer group's pending queue. Reading peeks (leases nothing);
  * subscribing yields `notifications/resources/updated` whenever new events are committed.
+ * The template is `{+group}` so that a nested group's URI (`events://alice/v1-x`, with its
+ * `/`) matches; {@link groupOfUri} reads the group from it, in any spelling.
  */
 export function registerResources(server: McpServer, principal: string, context: RelayContext): void {
   server.registerResource(
     'pending-events',
-    new ResourceTemplate('events://{group}', {
+    new ResourceTemplate('events://{+group}', {
       list: async () => ({
         resources: [{ uri: groupUri(principal), name: `pending events of ${principal}`, mimeType: 'application/json' }],
       }),
@@ -21,8 +24,10 @@ export function registerResources(server: McpServer, principal: string, context:
       description: 'What check_pending_events would return next, without leasing it, plus the group counts. Subscribe to hear about new events.',
       mimeType: 'application/json',
     },
-    async (uri, variables) => {
-      const group = ownedGroup(principal, decodeUriPart(String(variables.group)));
+    async (uri) => {
+      const named = groupOfUri(uri.href);
+      if (named === undefined || !groupNameSchema.safeParse(named).success) throw new ResourceNotFoundError(uri.href);
+      const group = ownedGroup(principal, named);
       const [counts, next] = await Promise.all([context.log.pending(group), context.log.peek(group, { limit: 10 })]);
       const body = { group, ...counts, next };
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(body) }] };

@@ -60,6 +60,8 @@ function relayEnv(settings: SeedSettings, storeUrl: string, port: number): Recor
     RELAY_MAX_STREAMS_PER_PRINCIPAL: '64',
     // The checker trims on its own schedule; the relay's timer must not trim behind its back.
     RELAY_RETENTION_INTERVAL: '24h',
+    // The model holds the events the checker sent; the reactions would append derived ones.
+    RELAY_REACTIONS: 'off',
   };
 }
 

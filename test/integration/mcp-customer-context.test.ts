@@ -3,8 +3,8 @@ import type { Relay } from '../../src/app.js';
 import { sendSample } from '../../src/ingest/send-sample.js';
 import { createEventClient } from '../../client/index.js';
 import type { Event } from '../../src/events/event.js';
-import { connectLegacyAgent, connectModernAgent, keys, startMcpRelay, toolOutcome } from '../support/mcp-clients.js';
-import { testSecrets } from '../support/relay.js';
+import { connectLegacyAgent, connectModernAgent, eventually, keys, startMcpRelay, toolOutcome } from '../support/mcp-clients.js';
+import { startDefaultRelay, testSecrets } from '../support/relay.js';
 import { Inbox } from '../support/sse-reader.js';
 
 const CUSTOMER = 'cus_vecTEST0001';
@@ -54,5 +54,30 @@ describe('customer context over MCP, filled by reactions', () => {
     const answer = toolOutcome(await modern.client.callTool({ name: 'get_customer_context', arguments: { customerId: 'cus_nobody' } }));
     expect(answer.body).toEqual({ customerId: 'cus_nobody', facts: {} });
     await modern.close();
+  });
+});
+
+describe('customer context on a relay started with the default configuration', () => {
+  let relay: Relay;
+  beforeEach(async () => {
+    relay = await startDefaultRelay({ RELAY_API_KEYS: `${keys.alice}:alice` });
+  });
+  afterEach(() => relay.close());
+
+  it('answers get_customer_context with the payment_status fact after one signed Stripe payment_intent.payment_failed, in both eras', async () => {
+    const sent = await sendSample({ url: relay.url, source: 'stripe', sample: 'payment_failed', secret: testSecrets.stripe, nowMs: Date.now() });
+    expect(sent.status).toBe(200);
+
+    const modern = await connectModernAgent(relay);
+    const legacy = await connectLegacyAgent(relay);
+    for (const agent of [modern, legacy]) {
+      const facts = await eventually(async () => {
+        const answer = toolOutcome(await agent.client.callTool({ name: 'get_customer_context', arguments: { customerId: CUSTOMER } }));
+        expect(answer.isError).toBe(false);
+        return answer.body.facts.payment_status === undefined ? undefined : answer.body.facts;
+      }, 'the payment_status fact');
+      expect(facts.payment_status.value).toMatchObject({ failed: true, failureCode: 'card_declined', suggestedAction: 'update_payment_method' });
+    }
+    await Promise.all([modern.close(), legacy.close()]);
   });
 });

@@ -3,7 +3,7 @@ import type { Relay } from '../../src/app.js';
 import { openReader } from '../../src/delivery/reader.js';
 import type { Event } from '../../src/events/event.js';
 import { sendSample } from '../../src/ingest/send-sample.js';
-import { startTestRelay, testSecrets } from '../support/relay.js';
+import { startDefaultRelay, testSecrets } from '../support/relay.js';
 
 describe('reactions in a running relay', () => {
   let relay: Relay | undefined;
@@ -12,8 +12,8 @@ describe('reactions in a running relay', () => {
     relay = undefined;
   });
 
-  it('turns a card_declined payment_failed delivery into customer memory and an outreach.requested event', async () => {
-    relay = await startTestRelay({ RELAY_REACTIONS: 'on', RELAY_PUBLIC_URL: 'https://relay.example.com' });
+  it('turns a card_declined payment_failed delivery into customer memory and an outreach.requested event, by default', async () => {
+    relay = await startDefaultRelay({ RELAY_PUBLIC_URL: 'https://relay.example.com' });
     const r = relay;
     const outreach = new Promise<Event>((resolve, reject) => {
       const reader = openReader(
@@ -53,12 +53,15 @@ describe('reactions in a running relay', () => {
     expect(event.data.causeId).toBe(context.facts.payment_status?.eventId);
   });
 
-  it('does not run reactions unless RELAY_REACTIONS=on', async () => {
-    relay = await startTestRelay();
+  it('runs the reactions unless RELAY_REACTIONS=off', async () => {
+    relay = await startDefaultRelay();
+    expect(relay.reactions).not.toBeNull();
+    await relay.close();
+    relay = await startDefaultRelay({ RELAY_REACTIONS: 'off' });
     expect(relay.reactions).toBeNull();
   });
 
   it('refuses to start with a handler module that does not load', async () => {
-    await expect(startTestRelay({ RELAY_REACTIONS: 'on', RELAY_HANDLERS: 'examples/handlers/missing.js' })).rejects.toThrow(/RELAY_HANDLERS: cannot load/);
+    await expect(startDefaultRelay({ RELAY_HANDLERS: 'examples/handlers/missing.js' })).rejects.toThrow(/RELAY_HANDLERS: cannot load/);
   });
 });

@@ -2,15 +2,15 @@ import type { Relay } from '../../src/app.js';
 import { startRelay } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/observe/logger.js';
-import { secretEnv } from './relay.js';
+import { testRelayEnv } from './relay.js';
 
 export type LogLine = Record<string, unknown> & { level: number; msg: string };
 
-/** A real relay (in memory, free port) whose structured log lines the test can read. */
+/** A real relay (in memory, free port, reactions off: `testRelayEnv`) whose structured log lines the test can read. */
 export async function startObservedRelay(env: Record<string, string> = {}): Promise<{ relay: Relay; lines: LogLine[] }> {
   const lines: LogLine[] = [];
   const destination = { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) };
-  const config = loadConfig({ PORT: '0', RELAY_STORE: 'memory', ...secretEnv, ...env });
+  const config = loadConfig(testRelayEnv(env));
   return { relay: await startRelay(config, createLogger('info', destination)), lines };
 }
 

@@ -23,10 +23,11 @@ export interface RelayProcess {
 
 /**
  * Starts `serve` on a free port and resolves once it reports its URL; rejects with the
- * relay's stderr when it exits first.
+ * relay's stderr when it exits first. The reactions are off unless `env` turns them on, as
+ * in `testRelayEnv`: tests count the events in the log exactly.
  */
 export async function serveRelay(env: Record<string, string>): Promise<RelayProcess> {
-  const child = runCli(['serve', '--port', '0'], env);
+  const child = runCli(['serve', '--port', '0'], { RELAY_REACTIONS: 'off', ...env });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const lines: string[] = [];

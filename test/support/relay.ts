@@ -34,8 +34,26 @@ export const routeOfSample: Record<SampleName, keyof typeof testSecrets> = {
   standard: 'standard',
 };
 
-/** A real relay on a free loopback port, in-memory unless `env` says otherwise. */
+/** What every test relay runs with: a free loopback port, the in-memory store, every source's secret; `env` over them. */
+function baseEnv(env: Record<string, string>): Record<string, string> {
+  return { PORT: '0', RELAY_STORE: 'memory', ...secretEnv, ...env };
+}
+
+/**
+ * A test relay's environment: {@link baseEnv} with the reactions off unless `env` turns them
+ * on. Tests count the events in the log exactly, and the reactions append derived events of
+ * their own: the `payment.failed` that `ingest` posts becomes an `outreach.requested` too.
+ */
+export function testRelayEnv(env: Record<string, string> = {}): Record<string, string> {
+  return baseEnv({ RELAY_REACTIONS: 'off', ...env });
+}
+
+/** A real relay on a free loopback port, in-memory unless `env` says otherwise, reactions off (see {@link testRelayEnv}). */
 export async function startTestRelay(env: Record<string, string> = {}): Promise<Relay> {
-  const config = loadConfig({ PORT: '0', RELAY_STORE: 'memory', ...secretEnv, ...env });
-  return startRelay(config, createLogger('silent'));
+  return startRelay(loadConfig(testRelayEnv(env)), createLogger('silent'));
+}
+
+/** A real relay as an operator who sets nothing but `env` gets it (reactions on), on a free loopback port, in memory. */
+export async function startDefaultRelay(env: Record<string, string> = {}): Promise<Relay> {
+  return startRelay(loadConfig(baseEnv(env)), createLogger('silent'));
 }

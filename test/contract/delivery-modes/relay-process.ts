@@ -49,6 +49,8 @@ export class RelayProcess {
         HOST: '127.0.0.1',
         PORT: String(this.port),
         RELAY_STORE: `sqlite:${this.dbPath}`,
+        // Every mode must get exactly the events sent; the reactions would append derived ones.
+        RELAY_REACTIONS: 'off',
         ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
