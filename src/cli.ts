@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, describeStore, loadConfig, secretVariable } from './config.js';
+import { ConfigError, describeStore, loadConfig } from './config.js';
 import { type StatusSettings, formatStatus, statusSettings } from './cli/status-format.js';
 import type { ForwardSettings } from './cli/forward-settings.js';
+import type { SendSettings } from './cli/send.js';
 import { type TailSettings, formatEvent, formatStart, formatSubscriptionError, tailSettings } from './cli/tail-format.js';
-import { isSampleName, sampleNames } from './ingest/samples.js';
 import { sendSample } from './ingest/send-sample.js';
 import { createLogger } from './observe/logger.js';
 
@@ -12,8 +12,9 @@ const USAGE = `usage: mcp-event-relay <command> [options]
 
 commands:
   serve [--host H] [--port P] [--store sqlite:<path>|memory]   run the relay
-  send <source> <sample> [--url URL] [--secret S]               sign a sample delivery as its
-        provider would and POST it to /webhooks/<source>; samples: ${sampleNames.join(', ')}
+  send <source> <sample> [--fixed] [--payload FILE] [--url URL] [--secret S]
+        sign a sample delivery as its provider would and POST it to /webhooks/<source>, a new
+        event each time (like \`stripe trigger\`); send --list shows the samples, see send --help
 
   tail [--mode auto|push|poll|tools] [--types a,b] [--url URL] [--token T] [--json] [--group G]
         print the relay's events live through the companion client, one line each (--json:
@@ -85,19 +86,37 @@ async function serve(argv: string[]): Promise<void> {
 }
 
 async function send(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { url: { type: 'string' }, secret: { type: 'string' } },
-    allowPositionals: true,
-  });
-  const [source, sample] = positionals;
-  if (!source || !sample || positionals.length > 2) throw new UsageError('send takes <source> <sample>');
-  if (!isSampleName(sample)) throw new UsageError(`unknown sample "${sample}"; samples: ${sampleNames.join(', ')}`);
-  const config = loadConfig(process.env);
-  const secret = values.secret ?? config.webhooks.sources.find((s) => s.name === source)?.secrets[0];
-  if (!secret) throw new UsageError(`no secret for "${source}": pass --secret or set ${secretVariable(source)}`);
-  const url = values.url ?? localUrl();
-  const result = await sendSample({ url, source, sample, secret, nowMs: Date.now() });
+  const { SEND_USAGE, formatSampleList, sendSettings } = await import('./cli/send.js');
+  let settings: SendSettings;
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: {
+        url: { type: 'string' },
+        secret: { type: 'string' },
+        fixed: { type: 'boolean' },
+        payload: { type: 'string' },
+        list: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+    });
+    if (values.help) {
+      console.log(SEND_USAGE);
+      return;
+    }
+    const { sources } = loadConfig(process.env).webhooks;
+    if (values.list) {
+      if (argv.length > 1) throw new Error('--list takes no other arguments');
+      console.log(formatSampleList(sources));
+      return;
+    }
+    settings = sendSettings(values, positionals, sources, values.url ?? localUrl());
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new UsageError(`send: ${(error as Error).message} (see mcp-event-relay send --help)`, false);
+  }
+  const result = await sendSample({ ...settings, nowMs: Date.now() });
   console.log(`${result.status} ${typeof result.body === 'string' ? result.body : JSON.stringify(result.body)}`);
   if (result.status < 200 || result.status > 299) process.exitCode = 1;
 }

@@ -1,6 +1,6 @@
 import type { ProviderKind } from './provider.js';
 import type { SampleName } from './samples.js';
-import { loadSample } from './samples.js';
+import { freshSample, loadSample } from './samples.js';
 import { signDelivery } from './sign.js';
 
 export interface SendSampleOptions {
@@ -12,6 +12,18 @@ export interface SendSampleOptions {
   /** The secret the relay holds for `source` (its current one). */
   secret: string;
   nowMs: number;
+  /**
+   * A new event rather than the sample as shipped: new upstream ids and times (see
+   * {@link freshSample}), so every send is accepted. Default false: the shipped ids, so a
+   * second send is a duplicate.
+   */
+  fresh?: boolean;
+  /**
+   * Your own body instead of the sample's, sent byte for byte: its ids and times are yours and
+   * never rewritten. The sample still gives the headers (topic, event name, delivery ids,
+   * which `fresh` renews as for the sample).
+   */
+  payload?: Buffer;
 }
 
 export interface SendSampleResult {
@@ -22,14 +34,15 @@ export interface SendSampleResult {
 
 /**
  * Plays a sample delivery at a running relay, signed exactly as its provider would sign it
- * now: the relay's answer to `stripe trigger`. Samples carry fixed upstream ids, so sending
- * one twice shows deduplication.
+ * now: the relay's answer to `stripe trigger`.
  */
 export async function sendSample(options: SendSampleOptions): Promise<SendSampleResult> {
-  const sample = loadSample(options.sample);
-  const headers = signDelivery(sample.provider, sample.rawBody, { secret: options.secret, nowMs: options.nowMs, headers: sample.headers });
+  const shipped = loadSample(options.sample);
+  const sample = options.fresh ? freshSample(shipped, options.nowMs) : shipped;
+  const rawBody = options.payload ?? sample.rawBody;
+  const headers = signDelivery(sample.provider, rawBody, { secret: options.secret, nowMs: options.nowMs, headers: sample.headers });
   const target = new URL(`webhooks/${encodeURIComponent(options.source)}`, options.url.endsWith('/') ? options.url : `${options.url}/`);
-  const res = await fetch(target, { method: 'POST', headers, body: sample.rawBody }).catch((error: unknown) => {
+  const res = await fetch(target, { method: 'POST', headers, body: rawBody }).catch((error: unknown) => {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     throw new Error(`cannot reach ${target.origin}: ${cause?.code ?? cause?.message ?? String(error)}`);
   });

@@ -1,6 +1,6 @@
 import type { CatalogueType } from '../../events/catalogue.js';
 import { buildEvent, subjectOf } from '../build-event.js';
-import { field, header, isoFromText, str, strings } from '../fields.js';
+import { field, header, isoFromText, record, str, strings } from '../fields.js';
 import type { WebhookProvider, WebhookRequest } from '../provider.js';
 import { reject } from '../rejection.js';
 import { anyMatch, hmacSha256, usableSecrets } from '../signature.js';
@@ -11,6 +11,8 @@ const SIGNATURE = /^[A-Za-z0-9+/]{43}=$/;
 /** Carrier statuses that mean the parcel will be late (Shopify has no `orders/delayed`). */
 const DELAY_STATUSES = new Set(['delayed', 'attempted_delivery', 'failure']);
 const FAILED_FULFILLMENT = new Set(['cancelled', 'error', 'failure']);
+/** Order topics that fire when a shipment makes the order (partially) fulfilled; the order carries its `fulfillments`. */
+const ORDER_SHIPMENT_TOPICS = new Set(['orders/fulfilled', 'orders/partially_fulfilled']);
 
 /** Classic deliveries prefix headers with `X-`; the newer Events flavour does not. */
 function shopifyHeader(req: WebhookRequest, name: string): string | null {
@@ -25,23 +27,60 @@ function progressOf(topic: string, body: unknown): string | null {
   return str(field(body, topic.startsWith('fulfillment_events/') ? 'status' : 'shipment_status'));
 }
 
+function trackingNumberOf(fulfillment: unknown): string | null {
+  return str(field(fulfillment, 'tracking_number')) ?? strings(field(fulfillment, 'tracking_numbers'))?.[0] ?? null;
+}
+
+function failed(fulfillment: unknown): boolean {
+  return FAILED_FULFILLMENT.has(str(field(fulfillment, 'status')) ?? '');
+}
+
+/**
+ * The shipment an orders/fulfilled or orders/partially_fulfilled delivery announces: of the
+ * order's `fulfillments`, the most recently created one that has a tracking number and did not
+ * fail (the later in the list on a tie). A delivery makes one event, so when several tracked
+ * fulfillments are new in one delivery only the latest is told by it; fulfillments/create
+ * tells each one, and deduplicates with this (see {@link shipmentEventId}).
+ */
+function latestTrackedFulfillment(order: unknown): unknown {
+  const fulfillments = field(order, 'fulfillments');
+  let latest: unknown = null;
+  let latestMs = Number.NEGATIVE_INFINITY;
+  for (const fulfillment of Array.isArray(fulfillments) ? fulfillments : []) {
+    if (record(fulfillment) === null || failed(fulfillment) || trackingNumberOf(fulfillment) === null) continue;
+    const createdMs = Date.parse(isoFromText(field(fulfillment, 'created_at')) ?? '');
+    const ms = Number.isNaN(createdMs) ? Number.NEGATIVE_INFINITY : createdMs;
+    if (ms >= latestMs) [latest, latestMs] = [fulfillment, ms];
+  }
+  return latest;
+}
+
+/** The fulfillment a topic is about: the body of fulfillments/*, the shipment of an order's fulfilled topics. */
+function fulfillmentOf(topic: string, body: unknown): unknown {
+  if (topic.startsWith('fulfillments/')) return body;
+  return ORDER_SHIPMENT_TOPICS.has(topic) ? latestTrackedFulfillment(body) : null;
+}
+
 function shipmentType(topic: string, body: unknown): CatalogueType | null {
   const progress = progressOf(topic, body);
   if (progress !== null && DELAY_STATUSES.has(progress)) return 'order.delayed';
   if (progress === 'delivered') return 'order.delivered';
   if (topic === 'fulfillment_events/create') return null;
   const status = str(field(body, 'status'));
-  const hasTracking = str(field(body, 'tracking_number')) !== null || str(field(body, 'tracking_company')) !== null;
-  const shipped = !FAILED_FULFILLMENT.has(status ?? '') && (status === 'success' || hasTracking);
+  const hasTracking = trackingNumberOf(body) !== null || str(field(body, 'tracking_company')) !== null;
+  const shipped = !failed(body) && (status === 'success' || hasTracking);
   return shipped ? 'order.shipped' : null;
 }
 
-function catalogueType(topic: string, body: unknown): CatalogueType | null {
+function catalogueType(topic: string, body: unknown, fulfillment: unknown): CatalogueType | null {
   switch (topic) {
     case 'orders/create':
       return 'order.created';
     case 'orders/cancelled':
       return 'order.canceled';
+    case 'orders/fulfilled':
+    case 'orders/partially_fulfilled':
+      return fulfillment === null ? null : 'order.shipped';
     case 'fulfillments/create':
     case 'fulfillments/update':
     case 'fulfillment_events/create':
@@ -51,7 +90,20 @@ function catalogueType(topic: string, body: unknown): CatalogueType | null {
   }
 }
 
-function dataFor(topic: string, type: CatalogueType | null, body: unknown, orderId: string | null, customerId: string | null) {
+/**
+ * A fulfillment ships once, whichever topic tells it (fulfillments/create or /update,
+ * orders/fulfilled, orders/partially_fulfilled): its `order.shipped` is deduplicated on the
+ * fulfillment, not on the delivery, so a shop subscribed to several of them stores one event
+ * per shipment and later updates of it (in transit, out for delivery) add none. A fulfillment
+ * first shipped without a tracking number ships once more when it gets one.
+ */
+function shipmentEventId(fulfillment: unknown): string | null {
+  const id = str(field(fulfillment, 'id'));
+  if (id === null) return null;
+  return `fulfillment/${id}/shipped${trackingNumberOf(fulfillment) === null ? '-untracked' : ''}`;
+}
+
+function dataFor(topic: string, type: CatalogueType | null, body: unknown, fulfillment: unknown, orderId: string | null, customerId: string | null) {
   const fulfillmentId = str(field(body, topic.startsWith('fulfillments/') ? 'id' : 'fulfillment_id'));
   switch (type) {
     case 'order.created':
@@ -75,12 +127,12 @@ function dataFor(topic: string, type: CatalogueType | null, body: unknown, order
     case 'order.shipped':
       return {
         orderId,
-        fulfillmentId,
-        trackingNumber: str(field(body, 'tracking_number')) ?? strings(field(body, 'tracking_numbers'))?.[0] ?? null,
-        trackingNumbers: strings(field(body, 'tracking_numbers')) ?? [],
-        carrier: str(field(body, 'tracking_company')),
-        trackingUrl: str(field(body, 'tracking_url')) ?? strings(field(body, 'tracking_urls'))?.[0] ?? null,
-        shipmentStatus: str(field(body, 'shipment_status')),
+        fulfillmentId: str(field(fulfillment, 'id')),
+        trackingNumber: trackingNumberOf(fulfillment),
+        trackingNumbers: strings(field(fulfillment, 'tracking_numbers')) ?? [],
+        carrier: str(field(fulfillment, 'tracking_company')),
+        trackingUrl: str(field(fulfillment, 'tracking_url')) ?? strings(field(fulfillment, 'tracking_urls'))?.[0] ?? null,
+        shipmentStatus: str(field(fulfillment, 'shipment_status')),
       };
     case 'order.delayed':
       return {
@@ -103,6 +155,15 @@ function dataFor(topic: string, type: CatalogueType | null, body: unknown, order
   }
 }
 
+/**
+ * Shopify's webhooks (classic `X-Shopify-*` and the Events flavour's un-prefixed headers), by
+ * `X-Shopify-Topic`: orders/create → `order.created`, orders/cancelled → `order.canceled`;
+ * fulfillments/create and /update, orders/fulfilled and orders/partially_fulfilled →
+ * `order.shipped` (one per fulfillment, whichever topics tell it); fulfillment_events/create
+ * and fulfillment updates → `order.delayed` or `order.delivered` by the carrier's status.
+ * Deduplicated per shop on X-Shopify-Event-Id (else X-Shopify-Webhook-Id), shipments on the
+ * fulfillment.
+ */
 export const shopifyProvider: WebhookProvider = {
   kind: 'shopify',
 
@@ -122,9 +183,10 @@ export const shopifyProvider: WebhookProvider = {
     const shop = shopifyHeader(req, 'shop-domain');
     const eventId = shopifyHeader(req, 'event-id');
     const webhookId = shopifyHeader(req, 'webhook-id');
+    const fulfillment = topic === null ? null : fulfillmentOf(topic, payload);
+    const type = topic === null ? null : catalogueType(topic, payload, fulfillment);
     // Event-Id is shared by duplicates of one event; Webhook-Id is the fallback the newer docs name.
-    const dedupId = eventId ?? webhookId;
-    const type = topic === null ? null : catalogueType(topic, payload);
+    const dedupId = (type === 'order.shipped' ? shipmentEventId(fulfillment) : null) ?? eventId ?? webhookId;
     const isOrder = topic?.startsWith('orders/') ?? false;
     const orderId = str(field(payload, isOrder ? 'id' : 'order_id'));
     const customerId = topic?.startsWith('customers/') ? str(field(payload, 'id')) : str(field(payload, 'customer', 'id'));
@@ -142,7 +204,7 @@ export const shopifyProvider: WebhookProvider = {
         isoFromText(field(payload, 'updated_at')) ??
         isoFromText(field(payload, 'created_at')),
       data: {
-        ...(topic === null ? {} : dataFor(topic, type, payload, orderId, customerId)),
+        ...(topic === null ? {} : dataFor(topic, type, payload, fulfillment, orderId, customerId)),
         shopDomain: shop,
         shopifyEventId: eventId,
         shopifyWebhookId: webhookId,

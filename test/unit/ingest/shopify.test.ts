@@ -43,13 +43,13 @@ describe('Shopify normalization', () => {
   const normalize = (topic: string, body: unknown, headers: Record<string, string> = {}) =>
     shopifyProvider.normalize('shopify', body, request('', { 'x-shopify-topic': topic, 'x-shopify-shop-domain': shop, 'x-shopify-event-id': 'e1', ...headers }));
 
-  it('maps fulfillments/create with tracking to order.shipped, deduplicated per shop on the event id', () => {
+  it('maps fulfillments/create with tracking to order.shipped, deduplicated per shop on the fulfillment', () => {
     expect(shopifyProvider.normalize('shopify', shipped.body, request(shipped.rawBody, shipped.headers))).toEqual({
       ok: true,
       event: expect.objectContaining({
         type: 'order.shipped',
         sourceType: 'fulfillments/create',
-        sourceEventId: `${shop}/98880550-7158-44d4-b7cd-2c97c8a091b5`,
+        sourceEventId: `${shop}/fulfillment/4553551102001/shipped`,
         subject: 'order:5600823296049',
         occurredAt: '2023-11-14T22:13:20.000Z',
         data: {
@@ -68,10 +68,14 @@ describe('Shopify normalization', () => {
     });
   });
 
-  it('falls back to the webhook id when the event id is absent', () => {
-    const { 'x-shopify-event-id': _dropped, ...headers } = shipped.headers;
-    expect(shopifyProvider.normalize('shopify', shipped.body, request('', headers))).toMatchObject({
-      event: { sourceEventId: `${shop}/b54557e4-bdd9-4b37-8a5f-bf7d70bcd043` },
+  it('deduplicates other topics per shop on the event id, falling back to the webhook id when it is absent', () => {
+    const created = loadFixture('order_created');
+    expect(shopifyProvider.normalize('shopify', created.body, request('', created.headers))).toMatchObject({
+      event: { sourceEventId: `${shop}/e4a7b2c9-0d3f-4a61-8e5b-9c2f7d1a3b46` },
+    });
+    const { 'x-shopify-event-id': _dropped, ...headers } = created.headers;
+    expect(shopifyProvider.normalize('shopify', created.body, request('', headers))).toMatchObject({
+      event: { sourceEventId: `${shop}/3c1e9f0b-7a2d-4e8c-9b5f-61d2a4c7e803` },
     });
   });
 
