@@ -1,6 +1,17 @@
 import type { Event, NewEvent } from '../events/event.js';
 import type { EventFilter } from '../events/filter.js';
 import type { AppendListener } from './append-notifier.js';
+import type {
+  ClaimedEvent,
+  ClaimOptions,
+  CreateGroupOptions,
+  DeadLetter,
+  DeadLetterSelection,
+  DeliveryRef,
+  EventDelivery,
+  GroupCounts,
+  GroupState,
+} from './group-types.js';
 
 /** What {@link EventLog.append} reports for one input, in input order. */
 export interface AppendResult {
@@ -72,50 +83,17 @@ export interface TrimResult {
   dedupKeysRemoved: number;
 }
 
-export interface ClaimOptions {
-  /** At most this many events (1–100; default 10). */
-  limit?: number;
-  /** Lease length (1 s – 1 h; default the log's `leaseMs`). */
-  leaseMs?: number;
-  /** Only lease matching events; the others stay pending for other claimers. */
-  filter?: EventFilter;
-}
-
-export interface ClaimedEvent extends Event {
-  /** 1 on first delivery to the group, 2 on the first redelivery, … */
-  deliveryCount: number;
-  /** When the lease ends (ms since epoch) and the event becomes claimable again. */
-  leaseExpiresAt: number;
-}
-
-/**
- * One event to acknowledge or release: its id, or its id with the `deliveryCount` the claim
- * returned (a *fenced* settle). The count is the lease's token: it is accepted only while it
- * is still the event's latest delivery to the group — also after the lease ended, as long
- * as nobody claimed the event again. A bare id is *unfenced*: it settles whichever delivery
- * is current, so a holder whose lease ended can settle an event someone else now holds.
- */
-export type DeliveryRef = string | { id: string; deliveryCount: number };
-
-export interface GroupCounts {
-  /** Not yet acked or dead-lettered, leased or not. */
-  pending: number;
-  /** Pending and currently under a lease. */
-  leased: number;
-  deadLettered: number;
-}
-
-export interface DeadLetter {
-  event: Event;
-  deliveryCount: number;
-  /** When it was dead-lettered (ms since epoch). */
-  deadLetteredAt: number;
-}
-
-export interface CreateGroupOptions {
-  /** `start` (default): every retained event; `now`: only events appended from now on. */
-  from?: 'start' | 'now';
-}
+export type {
+  ClaimedEvent,
+  ClaimOptions,
+  CreateGroupOptions,
+  DeadLetter,
+  DeadLetterSelection,
+  DeliveryRef,
+  EventDelivery,
+  GroupCounts,
+  GroupState,
+} from './group-types.js';
 
 /**
  * The one ordered, durable log every view reads, and the consumer groups that share its
@@ -142,6 +120,13 @@ export interface CreateGroupOptions {
  * trimmed, continues seamlessly. Any other cursor (older than retention, unknown, or not a
  * ULID) reads from the oldest retained event with `truncated: true`: never a silent restart,
  * never an exception.
+ *
+ * Consumer groups. Each group resolves each event once: it is pending until a claim leases
+ * it, then acked, or dead-lettered once `maxDeliveries` leases of it ran out. Claims take
+ * pending events in log order, whichever way they became pending: never delivered, lease
+ * expired or released, or made pending again by an operator ({@link EventLog.requeueDeadLetters},
+ * {@link EventLog.replay}, {@link EventLog.seekGroup}) — an event older than the group's floor
+ * included, which so comes before every event above it.
  *
  * Events handed out (by reads, commit notifications, claims and append results) may be shared between
  * readers: treat them as immutable.
@@ -189,7 +174,8 @@ export interface EventLog {
 
   /**
    * Leases the group's next pending events in log order to this caller: redeliveries of
-   * expired leases and events never delivered, matching `filter`. No event is leased to two
+   * expired leases, events never delivered, and events made pending again (requeued,
+   * replayed, also at or below the floor), matching `filter`. No event is leased to two
    * callers at once. An event whose lease expired after `maxDeliveries` deliveries is
    * dead-lettered instead of delivered again.
    */
@@ -197,7 +183,8 @@ export interface EventLog {
 
   /**
    * Marks events processed (atomic: all or none). `LogError` `unknown_event` for an id not
-   * in the log, `not_delivered` for one the group has not been given, `already_acked` for a
+   * in the log, `not_delivered` for one the group has not been given (or not since it was
+   * made pending again), `already_acked` for a
    * repeat, `dead_lettered` for a dead letter, and `lease_lost` for a fenced
    * {@link DeliveryRef} whose `deliveryCount` is not the event's latest delivery (it was
    * claimed again after that lease ended); with an error nothing is acked.
@@ -210,16 +197,71 @@ export interface EventLog {
    */
   release(group: string, events: DeliveryRef[]): Promise<void>;
 
+  /** The group's counts; a group the log does not hold counts as a new one would, and is not created. */
   pending(group: string): Promise<GroupCounts>;
 
   /**
-   * The events the group's next claims would lease (unleased or lease-expired, in log order),
-   * without leasing them and without creating the group (1–100; default 10).
+   * The events the group's next claims would lease (unleased, lease-expired or made pending
+   * again, in log order; not those the next claim dead-letters), without leasing them and
+   * without creating the group (1–100; default 10).
    */
   peek(group: string, options?: { limit?: number }): Promise<Event[]>;
 
   /** Dead-lettered events of the group, oldest first. */
   deadLetters(group: string, options?: { limit?: number }): Promise<DeadLetter[]>;
+
+  /** One retained event by id; undefined when the log does not hold it. */
+  get(id: string): Promise<Event | undefined>;
+
+  /** The consumer groups the log holds (created or claimed from), in name order (JavaScript's string order). */
+  groups(): Promise<string[]>;
+
+  /** Where a group stands, read in one snapshot; undefined for a group the log does not hold (not created by reading it). */
+  groupState(group: string): Promise<GroupState | undefined>;
+
+  /**
+   * What every group in the log holds about event `id`, in group name order: its
+   * {@link EventDelivery} state, delivery count, lease end and dead-letter time. `LogError`
+   * `unknown_event` when the log does not hold the event.
+   */
+  deliveriesOf(id: string): Promise<EventDelivery[]>;
+
+  /**
+   * Moves a group (creating it if needed): every event after `after` is pending again for
+   * it with a fresh delivery count (leases are dropped: their holders' acks are refused as
+   * `not_delivered`), every event at or before it is resolved. Dead letters at or before it
+   * are kept, still listed by {@link deadLetters}; those after it are pending again.
+   * `after` is `LOG_START` (the start), an event id the log holds, the last id trimmed
+   * (the same as the start), or {@link head} (now); `LogError` `unknown_event` for any other.
+   */
+  seekGroup(group: string, after: string): Promise<void>;
+
+  /** Forgets a group entirely (floor, deliveries, dead letters); false when it did not exist. */
+  deleteGroup(group: string): Promise<boolean>;
+
+  /**
+   * Makes the selected dead letters of the group pending again with a fresh delivery count,
+   * so its next claims lease them (in log order with its other pending events). Returns the
+   * ids requeued, in log order; `LogError` `unknown_event` (nothing changed) for a named id
+   * the log does not hold.
+   */
+  requeueDeadLetters(group: string, selection: DeadLetterSelection): Promise<string[]>;
+
+  /**
+   * Drops the selected dead letters from the group's list: resolved for good, never
+   * delivered again. Returns the ids purged, in log order; refused as
+   * {@link requeueDeadLetters} is.
+   */
+  purgeDeadLetters(group: string, selection: DeadLetterSelection): Promise<string[]>;
+
+  /**
+   * Makes events pending again for the group (creating it as a claim does) with a fresh
+   * delivery count, whatever their state — acked, dead, leased (the holder's ack is then
+   * refused as `not_delivered`), or at or below the floor — so its consumers receive them
+   * again. 1–1000 ids; `LogError` `unknown_event` (nothing changed) for an id the log does
+   * not hold. Returns the ids, deduplicated, in log order.
+   */
+  replay(group: string, ids: string[]): Promise<string[]>;
 
   close(): Promise<void>;
 }

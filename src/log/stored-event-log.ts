@@ -18,15 +18,30 @@ import type {
   ClaimOptions,
   CreateGroupOptions,
   DeadLetter,
+  DeadLetterSelection,
   DeliveryRef,
+  EventDelivery,
   EventLog,
   GroupCounts,
+  GroupState,
   ReadOptions,
   ReadResult,
   RetentionPolicy,
   SerializedReadResult,
   TrimResult,
 } from './event-log.js';
+import {
+  deliveriesOfEvent,
+  groupStateOf,
+  listDeadLetters,
+  parseEventId,
+  parseEventIds,
+  parseSelection,
+  purgeDeadLetters,
+  replayEvents,
+  requeueDeadLetters,
+  seekGroupTo,
+} from './group-operations.js';
 import { LogError } from './log-error.js';
 import type { LogOptions, ResolvedLogOptions } from './log-options.js';
 import { claimLimitSchema, logOptionsSchema, retentionPolicySchema } from './log-options.js';
@@ -172,12 +187,68 @@ export class StoredEventLog implements EventLog {
     this.#assertOpen();
     const name = parseGroup(group);
     const limit = parseArgument(claimLimitSchema, options.limit, 'peek limit');
-    return this.#store.transaction(() => peekEvents(this.#store, name, limit, this.options.now()));
+    return this.#store.transaction(() => peekEvents(this.#store, name, limit, this.options.maxDeliveries, this.options.now()));
   }
 
   async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
     this.#assertOpen();
-    return this.#store.listDeadLetters(parseGroup(group), options.limit ?? 100);
+    return listDeadLetters(this.#store, parseGroup(group), options.limit ?? 100);
+  }
+
+  async get(id: string): Promise<Event | undefined> {
+    this.#assertOpen();
+    return this.#store.eventById(parseEventId(id)) ?? undefined;
+  }
+
+  async groups(): Promise<string[]> {
+    this.#assertOpen();
+    return this.#store.groupNames().sort();
+  }
+
+  async groupState(group: string): Promise<GroupState | undefined> {
+    this.#assertOpen();
+    const name = parseGroup(group);
+    return this.#store.transaction(() => groupStateOf(this.#store, name, this.options.maxDeliveries, this.options.now()));
+  }
+
+  async deliveriesOf(id: string): Promise<EventDelivery[]> {
+    this.#assertOpen();
+    const parsed = parseEventId(id);
+    return this.#store.transaction(() => deliveriesOfEvent(this.#store, parsed, this.options.now()));
+  }
+
+  async seekGroup(group: string, after: string): Promise<void> {
+    this.#assertOpen();
+    const name = parseGroup(group);
+    const target = parseEventId(after);
+    this.#store.transaction(() => seekGroupTo(this.#store, name, target));
+  }
+
+  async deleteGroup(group: string): Promise<boolean> {
+    this.#assertOpen();
+    const name = parseGroup(group);
+    return this.#store.transaction(() => this.#store.deleteGroup(name));
+  }
+
+  async requeueDeadLetters(group: string, selection: DeadLetterSelection): Promise<string[]> {
+    this.#assertOpen();
+    const name = parseGroup(group);
+    const parsed = parseSelection(selection);
+    return this.#store.transaction(() => requeueDeadLetters(this.#store, name, parsed));
+  }
+
+  async purgeDeadLetters(group: string, selection: DeadLetterSelection): Promise<string[]> {
+    this.#assertOpen();
+    const name = parseGroup(group);
+    const parsed = parseSelection(selection);
+    return this.#store.transaction(() => purgeDeadLetters(this.#store, name, parsed));
+  }
+
+  async replay(group: string, ids: string[]): Promise<string[]> {
+    this.#assertOpen();
+    const name = parseGroup(group);
+    const parsed = parseEventIds(ids);
+    return this.#store.transaction(() => replayEvents(this.#store, name, parsed));
   }
 
   async close(): Promise<void> {

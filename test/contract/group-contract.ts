@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LogError } from '../../src/log/log-error.js';
 import { manualClock, newEvent } from '../support/events.js';
 import type { LogFactory } from './log-factory.js';
-import { logPool } from './log-factory.js';
+import { logPool, seededLog } from './log-factory.js';
 
 /** The consumer-group half of the EventLog contract: leases, acks, redelivery, dead letters. */
 export function describeGroupContract(backend: string, factory: LogFactory): void {
@@ -10,12 +10,7 @@ export function describeGroupContract(backend: string, factory: LogFactory): voi
     const pool = logPool(factory);
     afterEach(() => pool.closeAll());
 
-    async function seeded(count: number, options = {}) {
-      const clock = manualClock();
-      const log = await pool.create({ now: clock.now, leaseMs: 10_000, maxDeliveries: 3, ...options });
-      const ids = (await log.append(Array.from({ length: count }, () => newEvent()))).map((r) => r.id);
-      return { log, ids, clock };
-    }
+    const seeded = (count: number) => seededLog(pool, count);
 
     it('starts a new group at the beginning of the retained log', async () => {
       const { log, ids } = await seeded(3);
@@ -206,7 +201,7 @@ export function describeGroupContract(backend: string, factory: LogFactory): voi
       expect(next.map((e) => e.id)).toEqual([ids[1]]);
       expect(await log.pending('g')).toEqual({ pending: 1, leased: 1, deadLettered: 1 });
       const dead = await log.deadLetters('g');
-      expect(dead.map((d) => [d.event.id, d.deliveryCount, d.deadLetteredAt])).toEqual([[ids[0], 3, clock.now()]]);
+      expect(dead.map((d) => [d.event.id, d.deliveryCount, d.deadLetteredAt, d.lastError])).toEqual([[ids[0], 3, clock.now(), 'lease expired after 3 deliveries']]);
       expect(await log.ack('g', [ids[0]!]).catch((e: unknown) => e)).toMatchObject({ code: 'dead_lettered' });
     });
 

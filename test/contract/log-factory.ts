@@ -1,5 +1,6 @@
 import type { EventLog } from '../../src/log/event-log.js';
 import type { LogOptions } from '../../src/log/log-options.js';
+import { manualClock, newEvent } from '../support/events.js';
 
 /** Opens a fresh, empty log of one backend; the suite closes it. */
 export type LogFactory = (options: LogOptions) => EventLog | Promise<EventLog>;
@@ -17,6 +18,14 @@ export function logPool(factory: LogFactory) {
       await Promise.all(open.splice(0).map((log) => log.close()));
     },
   };
+}
+
+/** A pooled log holding `count` events, on a clock the test moves: leases of 10 s, dead-lettered after 3 deliveries. */
+export async function seededLog(pool: ReturnType<typeof logPool>, count: number, options: LogOptions = {}) {
+  const clock = manualClock();
+  const log = await pool.create({ now: clock.now, leaseMs: 10_000, maxDeliveries: 3, ...options });
+  const ids = (await log.append(Array.from({ length: count }, () => newEvent()))).map((r) => r.id);
+  return { log, ids, clock };
 }
 
 /** Resolves when `predicate` holds, checking after every macrotask; fails after `ms`. */

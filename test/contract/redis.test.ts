@@ -2,9 +2,11 @@ import { describe, it } from 'vitest';
 import type { LogOptions } from '../../src/log/log-options.js';
 import { RedisEventLog } from '../../src/log/redis/event-log.js';
 import { skipRedis, useRedisServer } from '../support/redis-server.js';
+import { describeGroupAdminContract } from './group-admin-contract.js';
 import { describeGroupContract } from './group-contract.js';
 import { describeLogContract } from './log-contract.js';
 import { describeReaderContract } from './reader-contract.js';
+import { describeRedeliveryContract } from './redelivery-contract.js';
 
 if (skipRedis) {
   describe.skip('EventLog contract (redis): skipped by RELAY_TEST_SKIP_REDIS=1', () => it('runs against redis-server'));
@@ -15,5 +17,7 @@ if (skipRedis) {
   const factory = (options: LogOptions) => new RedisEventLog({ url: server().url, keyPrefix: `contract-${++n}:`, ...options });
   describeLogContract('redis', factory);
   describeGroupContract('redis', factory);
+  describeGroupAdminContract('redis', factory);
+  describeRedeliveryContract('redis', factory);
   describeReaderContract('redis', factory);
 }

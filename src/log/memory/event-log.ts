@@ -1,6 +1,6 @@
 import type { Event } from '../../events/event.js';
 import { ulidFloor } from '../../events/ulid.js';
-import type { DeadLetter, GroupCounts, TrimResult } from '../event-log.js';
+import type { GroupCounts, TrimResult } from '../event-log.js';
 import type { Candidate, Delivery } from '../group-store.js';
 import type { LogOptions } from '../log-options.js';
 import type { LogStore } from '../log-store.js';
@@ -20,7 +20,7 @@ interface StoredEvent {
   json: string;
 }
 
-interface GroupState {
+interface GroupRecord {
   floor: number;
   deliveries: Map<number, Delivery>;
 }
@@ -36,7 +36,7 @@ class MemoryStore implements LogStore {
   #base = 0;
   readonly #positions = new Map<string, number>();
   readonly #dedup = new Map<string, { id: string; receivedMs: number }>();
-  readonly #groups = new Map<string, GroupState>();
+  readonly #groups = new Map<string, GroupRecord>();
   #head: string | null = null;
   #trimmedThrough: string | null = null;
 
@@ -113,8 +113,26 @@ class MemoryStore implements LogStore {
     if (!this.#groups.has(group)) this.#groups.set(group, { floor, deliveries: new Map() });
   }
 
+  groupNames(): string[] {
+    return [...this.#groups.keys()];
+  }
+
+  resetGroup(group: string, floor: number): void {
+    const deliveries = this.#groups.get(group)?.deliveries ?? new Map<number, Delivery>();
+    for (const [pos, delivery] of deliveries) if (pos > floor || delivery.state !== 'dead') deliveries.delete(pos);
+    this.#groups.set(group, { floor, deliveries });
+  }
+
+  deleteGroup(group: string): boolean {
+    return this.#groups.delete(group);
+  }
+
   headPos(): number {
     return this.#base + this.#events.length;
+  }
+
+  idAt(pos: number): string | undefined {
+    return this.#eventAt(pos)?.id;
   }
 
   claimable(group: string, afterPos: number, now: number, count: number): Candidate[] {
@@ -129,12 +147,34 @@ class MemoryStore implements LogStore {
     return out;
   }
 
+  reopened(group: string, afterPos: number, throughPos: number, now: number, count: number): Candidate[] {
+    return this.#rows(group, afterPos, count, (pos, d) => pos <= throughPos && d.state === 'leased' && d.leaseUntil <= now);
+  }
+
+  deadLetters(group: string, afterPos: number, count: number): Candidate[] {
+    return this.#rows(group, afterPos, count, (_, d) => d.state === 'dead');
+  }
+
+  /** The group's retained rows after `afterPos` that `keep` takes, in log order, at most `count`. */
+  #rows(group: string, afterPos: number, count: number, keep: (pos: number, d: Delivery) => boolean): Candidate[] {
+    const deliveries = this.#groups.get(group)?.deliveries ?? new Map<number, Delivery>();
+    return [...deliveries]
+      .filter(([pos, d]) => pos > Math.max(afterPos, this.#base) && keep(pos, d))
+      .sort(([a], [b]) => a - b)
+      .slice(0, count)
+      .map(([pos, delivery]) => ({ row: row(this.#events[pos - this.#base - 1]!, pos), delivery }));
+  }
+
   delivery(group: string, pos: number): Delivery | undefined {
     return this.#groups.get(group)?.deliveries.get(pos);
   }
 
   putDelivery(group: string, pos: number, delivery: Delivery): void {
     this.#group(group).deliveries.set(pos, delivery);
+  }
+
+  deleteDelivery(group: string, pos: number): void {
+    this.#group(group).deliveries.delete(pos);
   }
 
   firstUnresolved(group: string, afterPos: number): number | undefined {
@@ -158,31 +198,24 @@ class MemoryStore implements LogStore {
     const state = this.#groups.get(group);
     const floor = Math.max(state?.floor ?? 0, this.#base);
     let resolvedAbove = 0;
+    let reopenedBelow = 0;
     let leased = 0;
     let deadLettered = 0;
     for (const [pos, d] of state?.deliveries ?? []) {
       if (pos <= this.#base) continue;
       if (d.state === 'dead') deadLettered++;
       if (pos > floor && d.state !== 'leased') resolvedAbove++;
+      if (pos <= floor && d.state === 'leased') reopenedBelow++;
       if (d.state === 'leased' && d.leaseUntil > now) leased++;
     }
-    return { pending: this.headPos() - floor - resolvedAbove, leased, deadLettered };
-  }
-
-  listDeadLetters(group: string, limit: number): DeadLetter[] {
-    const deliveries = this.#groups.get(group)?.deliveries ?? new Map<number, Delivery>();
-    return [...deliveries]
-      .filter(([pos, d]) => d.state === 'dead' && pos > this.#base)
-      .sort(([a], [b]) => a - b)
-      .slice(0, limit)
-      .map(([pos, d]) => ({ event: this.#eventAt(pos)!, deliveryCount: d.count, deadLetteredAt: d.deadAt! }));
+    return { pending: this.headPos() - floor - resolvedAbove + reopenedBelow, leased, deadLettered };
   }
 
   close(): void {
     this.#events = [];
   }
 
-  #group(group: string): GroupState {
+  #group(group: string): GroupRecord {
     const state = this.#groups.get(group);
     if (!state) throw new Error(`consumer group "${group}" does not exist`);
     return state;

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { z } from 'zod';
+import { LogError } from '../log-error.js';
 
 /** How the Redis backends reach their server; validated at construction. */
 export const redisConnectionSchema = z.object({
@@ -34,4 +35,14 @@ export function connectRedis(url: string, commandTimeoutMs: number): Redis {
   // the process as an unhandled 'error'.
   redis.on('error', () => {});
   return redis;
+}
+
+/** Runs a Redis call of the event log, reporting a failure of the store (not a refusal) as `store_unavailable`. */
+export async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof LogError) throw error;
+    throw new LogError('store_unavailable', 'the event log store is unavailable', { cause: error });
+  }
 }

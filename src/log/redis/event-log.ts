@@ -10,9 +10,12 @@ import type {
   ClaimOptions,
   CreateGroupOptions,
   DeadLetter,
+  DeadLetterSelection,
   DeliveryRef,
+  EventDelivery,
   EventLog,
   GroupCounts,
+  GroupState,
   ReadOptions,
   ReadResult,
   RetentionPolicy,
@@ -23,15 +26,16 @@ import { LogError } from '../log-error.js';
 import type { LogOptions, ResolvedLogOptions } from '../log-options.js';
 import { logOptionsSchema, retentionPolicySchema } from '../log-options.js';
 import { serializedEvent } from '../read.js';
+import { parseEventId } from '../group-operations.js';
 import { parseArgument, validateNewEvents } from '../validate.js';
 import { ForeignCommits } from './foreign-commits.js';
 import { RedisGroups } from './groups.js';
 import { redisKeys, type RedisKeys } from './keys.js';
 import type { RedisConnectionOptions } from './connection.js';
-import { connectRedis, redisConnectionSchema } from './connection.js';
+import { connectRedis, guard, redisConnectionSchema } from './connection.js';
 import type { RunScript, ScriptName } from './scripts.js';
 import { defineScripts } from './scripts.js';
-import { type CursorReply, readPages, type StoredRow, type StreamEntry } from './read-pages.js';
+import { type CursorReply, readPages, type StoredRow, type StreamEntry, toRow } from './read-pages.js';
 
 export type RedisEventLogOptions = LogOptions &
   (
@@ -91,7 +95,7 @@ export class RedisEventLog implements EventLog {
     }
     this.#scripts = defineScripts(this.#redis);
     this.#keys = redisKeys(keyPrefix);
-    this.#groups = new RedisGroups(this.#scripts, this.#keys, this.#options, guard);
+    this.#groups = new RedisGroups(this.#scripts, this.#keys, this.#options);
     this.#foreign = new ForeignCommits(this.#redis, this.#keys.commits, this.#token, this.#notifier, (o) => this.read(o), () => this.head());
   }
 
@@ -187,7 +191,7 @@ export class RedisEventLog implements EventLog {
     const { maxAgeMs, maxEvents } = parseArgument(retentionPolicySchema, policy, 'retention policy');
     const now = this.#options.now();
     const k = this.#keys;
-    const args = [maxAgeMs === undefined ? '' : ulidFloor(now - maxAgeMs), maxEvents ?? '', now - this.#options.dedupWindowMs, k.deliveriesPrefix];
+    const args = [maxAgeMs === undefined ? '' : ulidFloor(now - maxAgeMs), maxEvents ?? '', now - this.#options.dedupWindowMs, k.deliveriesPrefix, k.requeuedPrefix];
     const [removed, dedupKeysRemoved] = (await guard(() => this.#scripts.trim([k.meta, k.events, k.ids, k.dedup, k.dedupAt, k.groups], args))) as number[];
     return { removed: removed!, dedupKeysRemoved: dedupKeysRemoved! };
   }
@@ -227,6 +231,53 @@ export class RedisEventLog implements EventLog {
     return (await this.#groups.state(group, options.limit ?? 100)).deadLetters;
   }
 
+  async get(id: string): Promise<Event | undefined> {
+    this.#assertOpen();
+    const pos = await guard(() => this.#redis.hget(this.#keys.ids, parseEventId(id)));
+    const [entry] = pos === null ? [] : ((await guard(() => this.#redis.xrangeBuffer(this.#keys.events, `${pos}-0`, `${pos}-0`))) as StreamEntry[]);
+    return entry && (JSON.parse(toRow(entry).body) as Event);
+  }
+
+  async groups(): Promise<string[]> {
+    this.#assertOpen();
+    return (await guard(() => this.#redis.hkeys(this.#keys.groups))).sort();
+  }
+
+  async groupState(group: string): Promise<GroupState | undefined> {
+    this.#assertOpen();
+    return (await this.#groups.state(group, 0)).state;
+  }
+
+  async deliveriesOf(id: string): Promise<EventDelivery[]> {
+    this.#assertOpen();
+    return this.#groups.deliveriesOf(id);
+  }
+
+  async seekGroup(group: string, after: string): Promise<void> {
+    this.#assertOpen();
+    return this.#groups.seek(group, after);
+  }
+
+  async deleteGroup(group: string): Promise<boolean> {
+    this.#assertOpen();
+    return this.#groups.delete(group);
+  }
+
+  async requeueDeadLetters(group: string, selection: DeadLetterSelection): Promise<string[]> {
+    this.#assertOpen();
+    return this.#groups.settleDeadLetters(group, selection, 'requeue');
+  }
+
+  async purgeDeadLetters(group: string, selection: DeadLetterSelection): Promise<string[]> {
+    this.#assertOpen();
+    return this.#groups.settleDeadLetters(group, selection, 'purge');
+  }
+
+  async replay(group: string, ids: string[]): Promise<string[]> {
+    this.#assertOpen();
+    return this.#groups.replay(group, ids);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -243,15 +294,5 @@ export class RedisEventLog implements EventLog {
 /** The random half of a fresh ULID; the script uses it only when the clock moved on. */
 function randomPart(): string {
   return nextUlid(null, 0).slice(10);
-}
-
-/** Runs a Redis call, reporting a failure of the store (not a refusal) as `store_unavailable`. */
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof LogError) throw error;
-    throw new LogError('store_unavailable', 'the event log store is unavailable', { cause: error });
-  }
 }
 

@@ -18,6 +18,8 @@ export interface RedisKeys {
   groups: string;
   /** Followed by a group name: hash of position → `state count leaseUntil deadAt`. */
   deliveriesPrefix: string;
+  /** Followed by a group name: sorted set of the positions at or below its floor made pending again (scored by position). */
+  requeuedPrefix: string;
   /** Pub/sub channel announcing commits, with the committing instance's token. */
   commits: string;
 }
@@ -31,6 +33,7 @@ export function redisKeys(prefix: string): RedisKeys {
     dedupAt: `${prefix}log:dedup-at`,
     groups: `${prefix}log:groups`,
     deliveriesPrefix: `${prefix}log:deliveries:`,
+    requeuedPrefix: `${prefix}log:requeued:`,
     commits: `${prefix}log:commits`,
   };
 }

@@ -35,7 +35,8 @@ function entryPos([entryId]: StreamEntry): number {
   return Number.parseInt(entryId.toString('latin1'), 10);
 }
 
-function toRow(entry: StreamEntry): StoredRow {
+/** An entry as a row: its header decoded, its JSON kept as text. */
+export function toRow(entry: StreamEntry): StoredRow {
   const value = entry[1][1]!.toString('utf8');
   const newline = value.indexOf('\n');
   const [id, type, source, subject] = JSON.parse(value.slice(0, newline)) as [string, string, string, string?];

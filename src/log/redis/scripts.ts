@@ -19,6 +19,11 @@ const SCRIPTS = {
   peek: { file: 'peek.lua', withLibrary: true },
   settle: { file: 'settle.lua', withLibrary: true },
   groupState: { file: 'group-state.lua', withLibrary: true },
+  seekGroup: { file: 'seek-group.lua', withLibrary: true },
+  deleteGroup: { file: 'delete-group.lua', withLibrary: false },
+  deadLetters: { file: 'dead-letters.lua', withLibrary: true },
+  replay: { file: 'replay.lua', withLibrary: true },
+  deliveriesOf: { file: 'deliveries-of.lua', withLibrary: false },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

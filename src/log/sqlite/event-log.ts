@@ -1,13 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { Event } from '../../events/event.js';
 import { ulidFloor } from '../../events/ulid.js';
-import type { DeadLetter, GroupCounts, TrimResult } from '../event-log.js';
-import type { Candidate, Delivery } from '../group-store.js';
+import type { TrimResult } from '../event-log.js';
 import type { LogOptions } from '../log-options.js';
 import type { LogStore } from '../log-store.js';
 import type { ScanRow } from '../scan.js';
 import { StoredEventLog } from '../stored-event-log.js';
 import { openTarget, type SqliteTarget } from './connection.js';
+import { SqliteGroupRows, SqliteRow } from './groups.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
 
 export type SqliteEventLogOptions = LogOptions & SqliteTarget;
@@ -20,24 +20,8 @@ export class SqliteEventLog extends StoredEventLog {
   }
 }
 
-interface EventRow {
-  seq: number;
-  id: string;
-  type: string;
-  source: string;
-  subject: string | null;
-  body: string;
-}
-
 /** `[seq, id, type, source, subject, body]`: scans read arrays, cheaper than row objects. */
 type RawEventRow = [number, string, string, string, string | null, string];
-
-interface DeliveryRow {
-  state: Delivery['state'];
-  count: number;
-  lease_until: number;
-  dead_at: number | null;
-}
 
 const FOREIGN_COMMIT_POLL_MS = 100;
 
@@ -54,7 +38,7 @@ const LAST_SEQ = `SELECT COALESCE(MAX(seq), (SELECT CAST(value AS INTEGER) FROM 
  * `normal` survives a process crash (kill -9) but not an OS crash. Writes run under
  * `BEGIN IMMEDIATE`, which also serializes several processes sharing the file.
  */
-class SqliteStore implements LogStore {
+class SqliteStore extends SqliteGroupRows implements LogStore {
   readonly kind = 'sqlite' as const;
   readonly #db: Database.Database;
   /** Whether `close` closes the database: not when it is shared (`openBackend` closes it). */
@@ -63,8 +47,6 @@ class SqliteStore implements LogStore {
   readonly #q;
 
   constructor(db: Database.Database, ownsDb: boolean) {
-    this.#db = db;
-    this.#ownsDb = ownsDb;
     db.exec(SCHEMA);
     const version = db.prepare(`SELECT value FROM meta WHERE key = 'schema'`).pluck().get() as string | undefined;
     if (version === undefined) db.prepare(`INSERT INTO meta (key, value) VALUES ('schema', ?)`).run(SCHEMA_VERSION);
@@ -72,6 +54,9 @@ class SqliteStore implements LogStore {
       if (ownsDb) db.close();
       throw new Error(`${db.name} has event-log schema ${version}; this relay reads schema ${SCHEMA_VERSION}`);
     }
+    super(db);
+    this.#db = db;
+    this.#ownsDb = ownsDb;
     const tx = db.transaction((fn: () => unknown) => fn());
     this.#inTransaction = (fn) => tx.immediate(fn);
     this.#q = {
@@ -95,34 +80,6 @@ class SqliteStore implements LogStore {
       deleteEvents: db.prepare(`DELETE FROM events WHERE seq <= ?`),
       deleteDeliveriesThrough: db.prepare(`DELETE FROM deliveries WHERE seq <= ?`),
       deleteDedup: db.prepare(`DELETE FROM dedup WHERE received_ms < ?`),
-      floor: db.prepare<[string], number>(`SELECT floor FROM groups WHERE name = ?`).pluck(),
-      insertGroup: db.prepare(`INSERT INTO groups (name, floor) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`),
-      setFloor: db.prepare(`UPDATE groups SET floor = ? WHERE name = ?`),
-      forgetAcked: db.prepare(`DELETE FROM deliveries WHERE grp = ? AND seq <= ? AND state = 'acked'`),
-      claimable: db.prepare<[string, number, number, number], EventRow & Partial<DeliveryRow>>(
-        `SELECT e.seq, e.id, e.type, e.source, e.subject, e.body, d.state, d.count, d.lease_until, d.dead_at
-           FROM events e LEFT JOIN deliveries d ON d.grp = ? AND d.seq = e.seq
-          WHERE e.seq > ? AND (d.state IS NULL OR (d.state = 'leased' AND d.lease_until <= ?))
-          ORDER BY e.seq LIMIT ?`,
-      ),
-      delivery: db.prepare<[string, number], DeliveryRow>(`SELECT state, count, lease_until, dead_at FROM deliveries WHERE grp = ? AND seq = ?`),
-      putDelivery: db.prepare(
-        `INSERT INTO deliveries (grp, seq, state, count, lease_until, dead_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (grp, seq) DO UPDATE SET state = excluded.state, count = excluded.count,
-           lease_until = excluded.lease_until, dead_at = excluded.dead_at`,
-      ),
-      firstUnresolved: db.prepare<[string, number], number>(
-        `SELECT e.seq FROM events e LEFT JOIN deliveries d ON d.grp = ? AND d.seq = e.seq
-          WHERE e.seq > ? AND (d.state IS NULL OR d.state = 'leased') ORDER BY e.seq LIMIT 1`,
-      ).pluck(),
-      countAfter: db.prepare<[number], number>(`SELECT COUNT(*) FROM events WHERE seq > ?`).pluck(),
-      resolvedAfter: db.prepare<[string, number], number>(`SELECT COUNT(*) FROM deliveries WHERE grp = ? AND seq > ? AND state <> 'leased'`).pluck(),
-      leased: db.prepare<[string, number], number>(`SELECT COUNT(*) FROM deliveries WHERE grp = ? AND state = 'leased' AND lease_until > ?`).pluck(),
-      dead: db.prepare<[string], number>(`SELECT COUNT(*) FROM deliveries WHERE grp = ? AND state = 'dead'`).pluck(),
-      deadLetters: db.prepare<[string, number], { body: string; count: number; dead_at: number }>(
-        `SELECT e.body, d.count, d.dead_at FROM deliveries d JOIN events e ON e.seq = d.seq
-          WHERE d.grp = ? AND d.state = 'dead' ORDER BY d.seq LIMIT ?`,
-      ),
       dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
     };
   }
@@ -185,58 +142,12 @@ class SqliteStore implements LogStore {
     return { removed, dedupKeysRemoved };
   }
 
-  floor(group: string): number | undefined {
-    return this.#q.floor.get(group);
-  }
-
-  insertGroup(group: string, floor: number): void {
-    this.#q.insertGroup.run(group, floor);
-  }
-
   headPos(): number {
     return this.#q.lastSeq.get()!;
   }
 
-  claimable(group: string, afterPos: number, now: number, count: number): Candidate[] {
-    return this.#q.claimable.all(group, afterPos, now, count).map((r) => ({
-      row: new SqliteRow(r.seq, r.id, r.type, r.source, r.subject ?? undefined, r.body),
-      delivery: r.state ? toDelivery(r as DeliveryRow) : undefined,
-    }));
-  }
-
-  delivery(group: string, pos: number): Delivery | undefined {
-    const r = this.#q.delivery.get(group, pos);
-    return r ? toDelivery(r) : undefined;
-  }
-
-  putDelivery(group: string, pos: number, d: Delivery): void {
-    this.#q.putDelivery.run(group, pos, d.state, d.count, d.leaseUntil, d.deadAt);
-  }
-
-  firstUnresolved(group: string, afterPos: number): number | undefined {
-    return this.#q.firstUnresolved.get(group, afterPos);
-  }
-
-  setFloor(group: string, floor: number): void {
-    this.#q.setFloor.run(floor, group);
-    this.#q.forgetAcked.run(group, floor);
-  }
-
-  counts(group: string, now: number): GroupCounts {
-    const floor = this.#q.floor.get(group) ?? 0;
-    return {
-      pending: this.#q.countAfter.get(floor)! - this.#q.resolvedAfter.get(group, floor)!,
-      leased: this.#q.leased.get(group, now)!,
-      deadLettered: this.#q.dead.get(group)!,
-    };
-  }
-
-  listDeadLetters(group: string, limit: number): DeadLetter[] {
-    return this.#q.deadLetters.all(group, limit).map((r) => ({
-      event: JSON.parse(r.body) as Event,
-      deliveryCount: r.count,
-      deadLetteredAt: r.dead_at,
-    }));
+  idAt(pos: number): string | undefined {
+    return this.#q.idBySeq.get(pos);
   }
 
   /** `PRAGMA data_version` changes exactly when another connection has committed. */
@@ -256,28 +167,4 @@ class SqliteStore implements LogStore {
   close(): void {
     if (this.#ownsDb) this.#db.close();
   }
-}
-
-/** A stored event as scanned: routable without decoding; the body is decoded only on demand. */
-class SqliteRow implements ScanRow {
-  constructor(
-    readonly pos: number,
-    readonly id: string,
-    readonly type: string,
-    readonly source: string,
-    readonly subject: string | undefined,
-    readonly body: string,
-  ) {}
-
-  decode(): Event {
-    return JSON.parse(this.body) as Event;
-  }
-
-  json(): string {
-    return this.body;
-  }
-}
-
-function toDelivery(r: DeliveryRow): Delivery {
-  return { state: r.state, count: r.count, leaseUntil: r.lease_until, deadAt: r.dead_at };
 }

@@ -4,8 +4,10 @@
  * Positions are never reused: the insert takes the one after the last ever assigned
  * (`trimmed_seq` in `meta` once retention emptied the table), so group floors stay valid.
  * Dedup keys live apart from events so retention can drop events and keep keys for the
- * dedup window. A group's per-event rows exist only between its floor and its newest
- * delivery (see group-store.ts).
+ * dedup window. A group's per-event rows exist between its floor and its newest delivery,
+ * for its dead letters, and for events made pending again at or below the floor (see
+ * group-store.ts): those are open (`leased`) rows, which the queries that look below the floor
+ * read through `deliveries_open` (named: the planner would walk the dead letters there).
  */
 export const SCHEMA_VERSION = '1';
 
@@ -47,4 +49,5 @@ CREATE TABLE IF NOT EXISTS deliveries (
   dead_at     INTEGER,
   PRIMARY KEY (grp, seq)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deliveries_open ON deliveries (grp, seq) WHERE state = 'leased';
 `;

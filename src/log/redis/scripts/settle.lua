@@ -1,9 +1,10 @@
 -- settle.lua: acks or releases events for a group, all or none. Each id must be in the log
--- and currently delivered to the group, neither acked nor dead-lettered; an id given with a
--- delivery count (fenced) must still be at that delivery, not claimed again since.
--- Prefixed with group-lib.lua.
+-- and currently delivered to the group (not made pending again since), neither acked nor
+-- dead-lettered; an id given with a delivery count (fenced) must still be at that delivery,
+-- not claimed again since. Prefixed with group-lib.lua.
 --
 -- KEYS[1] meta hash   KEYS[2] groups hash   KEYS[3] the group's deliveries hash   KEYS[4] ids hash
+-- KEYS[5] the group's requeued set
 -- ARGV[1] group   ARGV[2] 'ack' | 'release'   ARGV[3..] pairs: event id, delivery count (0 = unfenced)
 -- Returns {} when done, or { error code, then per id it is about: id, latest delivery count,
 -- count given } when nothing was changed; the code is that of the first offending id
@@ -28,7 +29,7 @@ for i = 3, #ARGV, 2 do
     note('unknown_event', id)
   else
     local d = floor and get_delivery(KEYS[3], pos)
-    if d and d.state == 'leased' then
+    if d and d.state == 'leased' and d.count > 0 then
       if given == 0 or given == d.count then
         positions[#positions + 1] = { pos, d }
       else
@@ -51,10 +52,13 @@ if first_code then
 end
 
 for _, item in ipairs(positions) do
-  local d = item[2]
-  if mode == 'ack' then d.state = 'acked' end
-  d.lease = 0
-  put_delivery(KEYS[3], item[1], d)
+  local pos, d = item[1], item[2]
+  if mode == 'ack' then
+    resolve(KEYS[3], KEYS[5], floor, pos, d)
+  else
+    d.lease = 0
+    put_delivery(KEYS[3], pos, d)
+  end
 end
 if mode == 'ack' then advance_floor(KEYS[1], KEYS[2], KEYS[3], group, floor) end
 return {}

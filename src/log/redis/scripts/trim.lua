@@ -7,6 +7,7 @@
 -- ARGV[1] age cutoff as the smallest ULID to keep ('' = no age limit)
 -- ARGV[2] events to keep ('' = no count limit)   ARGV[3] dedup cutoff (ms since epoch)
 -- ARGV[4] prefix of the per-group deliveries hashes (followed by the group name)
+-- ARGV[5] prefix of the per-group requeued sets (followed by the group name)
 -- Returns { events removed, dedup keys removed }
 
 local PAGE = 500
@@ -48,6 +49,7 @@ if through > trimmed_pos then
   redis.call('XTRIM', KEYS[2], 'MINID', (through + 1) .. '-0')
   redis.call('HSET', KEYS[1], 'trimmed', last_id, 'trimmedPos', through)
   for _, group in ipairs(redis.call('HKEYS', KEYS[6])) do
+    redis.call('ZREMRANGEBYSCORE', ARGV[5] .. group, '-inf', through)
     local deliveries = ARGV[4] .. group
     local flat = redis.call('HGETALL', deliveries)
     for i = 1, #flat, 2 do
