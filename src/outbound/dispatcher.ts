@@ -105,6 +105,9 @@ export class CallbackDispatcher {
           this.#stop(subscription.id);
           await store.release(subscription.id, this.owner);
         }
+      } else if (running && subscription.replayFrom !== null) {
+        this.#stop(subscription.id);
+        await this.#replay(subscription, now);
       } else if (running) {
         if (now - running.renewedAt < leaseMs / 3) continue;
         if (await store.claim(subscription.id, this.owner, leaseMs)) {
@@ -114,10 +117,17 @@ export class CallbackDispatcher {
           this.#stop(subscription.id);
         }
       } else if (await store.claim(subscription.id, this.owner, leaseMs)) {
-        this.#begin(subscription, now);
+        if (subscription.replayFrom !== null) await this.#replay(subscription, now);
+        else this.#begin(subscription, now);
       }
     }
     for (const id of this.#running.keys()) if (!present.has(id)) this.#stop(id);
+  }
+
+  /** An operator asked for delivery again from `replayFrom`: the watermark moves there (under the lease), then delivery starts. */
+  async #replay(subscription: WebhookSubscription, now: number): Promise<void> {
+    const moved = { cursor: subscription.replayFrom!, replayFrom: null, inFlight: null, failedSince: null, throttledUntil: null };
+    if (await this.options.store.update(subscription.id, moved, this.owner)) this.#begin({ ...subscription, ...moved }, now);
   }
 
   #begin(subscription: WebhookSubscription, now: number): void {
@@ -130,6 +140,7 @@ export class CallbackDispatcher {
   #stopped(id: string, sender: SubscriptionSender, reason: SenderStop): void {
     if (this.#running.get(id)?.sender !== sender) return;
     this.#running.delete(id);
+    if (reason === 'moved') return this.wake();
     if (reason !== 'lease_lost') void this.options.store.release(id, this.owner).catch(() => {});
     // A sender that hit a store error starts again from its watermark at the next scan.
   }

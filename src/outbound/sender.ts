@@ -53,7 +53,7 @@ export interface SenderDeps {
 export const SAVE_EVERY_MS = 200;
 
 /** Why a sender stopped on its own. */
-export type SenderStop = 'removed' | 'gone' | 'expired' | 'suspended' | 'lease_lost' | 'store_error';
+export type SenderStop = 'removed' | 'gone' | 'expired' | 'suspended' | 'lease_lost' | 'store_error' | 'moved';
 
 type Outcome = { kind: 'delivered' } | { kind: 'abandoned'; reason: string } | { kind: 'stopped' };
 
@@ -228,6 +228,7 @@ export class SubscriptionSender {
       return void this.#end('expired');
     }
     if (!current.active) return void this.#end('suspended');
+    if (current.replayFrom !== null) return void this.#end('moved');
     // Successes not written yet are newer than what the store holds.
     this.subscription = { ...current, ...this.#unsaved };
     return this.subscription;

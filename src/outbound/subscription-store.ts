@@ -54,6 +54,11 @@ export interface WebhookSubscription {
   /** The receiver asked to slow down (429 `Retry-After`): no attempt before this (ms since the epoch). */
   throttledUntil: number | null;
   inFlight: InFlight | null;
+  /**
+   * An operator asked for delivery again from this cursor (a replay): the instance delivering
+   * the subscription restarts from it and clears it. Written only by the operator API.
+   */
+  replayFrom: string | null;
 }
 
 /** The fields a refresh or a delivery may change. */

@@ -137,6 +137,7 @@ export class CallbackSubscriptions {
       failedSince: null,
       throttledUntil: null,
       inFlight: null,
+      replayFrom: null,
     };
     const refresh: SubscriptionPatch = { expiresAt, active: true, secrets: this.#rotated(existing?.secrets ?? [], request.secret, now) };
     // Reactivating a suspended subscription gives its event in flight a fresh set of attempts.

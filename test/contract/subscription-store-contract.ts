@@ -37,6 +37,7 @@ export function subscription(id: string, overrides: Partial<WebhookSubscription>
     failedSince: null,
     throttledUntil: null,
     inFlight: null,
+    replayFrom: null,
     ...overrides,
   };
 }
@@ -242,6 +243,7 @@ export function describeSubscriptionStoreContract(backend: string, factory: Subs
         failedSince: T0 + 4,
         throttledUntil: T0 + 5,
         inFlight: { eventId: '01J0000000000000000000001Z', attempts: 3, firstAttemptAt: T0 + 6, nextAttemptAt: T0 + 7 },
+        replayFrom: '01J0000000000000000000002Z',
       };
       expect(await store.update('sub_n1', full)).toBe(true);
       expect(await store.get('sub_n1')).toEqual({ ...bare, ...full });
@@ -254,6 +256,7 @@ export function describeSubscriptionStoreContract(backend: string, factory: Subs
         failedSince: null,
         throttledUntil: null,
         inFlight: null,
+        replayFrom: null,
       };
       expect(await store.update('sub_n1', cleared)).toBe(true);
       const stored = await store.get('sub_n1');

@@ -25,6 +25,7 @@ const PATCH_FIELDS = Object.keys({
   failedSince: true,
   throttledUntil: true,
   inFlight: true,
+  replayFrom: true,
 } satisfies Record<keyof SubscriptionPatch, true>) as (keyof SubscriptionPatch)[];
 
 /**

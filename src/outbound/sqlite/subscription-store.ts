@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS webhook_subscriptions (
   last_error       TEXT,
   failed_since     INTEGER,
   throttled_until  INTEGER,
-  in_flight        TEXT
+  in_flight        TEXT,
+  replay_from      TEXT
 ) WITHOUT ROWID;
 
 CREATE INDEX IF NOT EXISTS webhook_subscriptions_principal ON webhook_subscriptions (principal);
@@ -47,6 +48,7 @@ interface Row {
   failed_since: number | null;
   throttled_until: number | null;
   in_flight: string | null;
+  replay_from: string | null;
 }
 
 /** The column of every field a patch may write: the key and `createdAt` never change. */
@@ -61,10 +63,11 @@ const PATCH_COLUMNS = {
   failedSince: 'failed_since',
   throttledUntil: 'throttled_until',
   inFlight: 'in_flight',
+  replayFrom: 'replay_from',
 } as const satisfies Record<keyof SubscriptionPatch, keyof Row>;
 
 const COLUMNS = `id, principal, url, name, arguments, created_at, secrets, expires_at, active, verified_at, cursor,
-  last_delivery_at, last_error, failed_since, throttled_until, in_flight`;
+  last_delivery_at, last_error, failed_since, throttled_until, in_flight, replay_from`;
 
 /** A field's value as its column holds it. */
 function columnValue(field: keyof SubscriptionPatch, value: unknown): unknown {
@@ -90,6 +93,7 @@ const toRow = (s: WebhookSubscription): Row => ({
   failed_since: s.failedSince,
   throttled_until: s.throttledUntil,
   in_flight: s.inFlight === null ? null : JSON.stringify(s.inFlight),
+  replay_from: s.replayFrom,
 });
 
 const fromRow = (row: Row): WebhookSubscription => ({
@@ -109,6 +113,7 @@ const fromRow = (row: Row): WebhookSubscription => ({
   failedSince: row.failed_since,
   throttledUntil: row.throttled_until,
   inFlight: row.in_flight === null ? null : (JSON.parse(row.in_flight) as WebhookSubscription['inFlight']),
+  replayFrom: row.replay_from,
 });
 
 type Upserted = Awaited<ReturnType<WebhookSubscriptionStore['upsert']>>;
@@ -152,7 +157,7 @@ export class SqliteSubscriptionStore implements WebhookSubscriptionStore {
     this.#q = {
       insert: db.prepare<[Row]>(
         `INSERT INTO webhook_subscriptions (${COLUMNS}) VALUES (@id, @principal, @url, @name, @arguments, @created_at, @secrets,
-           @expires_at, @active, @verified_at, @cursor, @last_delivery_at, @last_error, @failed_since, @throttled_until, @in_flight)
+           @expires_at, @active, @verified_at, @cursor, @last_delivery_at, @last_error, @failed_since, @throttled_until, @in_flight, @replay_from)
          ON CONFLICT (id) DO NOTHING`,
       ),
       get: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM webhook_subscriptions WHERE id = ?`),

@@ -49,6 +49,7 @@ function harness(receiver: CallbackReceiver, delaysMs: number[] = [10, 10]) {
     failedSince: null,
     throttledUntil: null,
     inFlight: null,
+    replayFrom: null,
     ...overrides,
   });
   return { log, store, dispatcher, subscription, ended, attempts, advance: (ms: number) => (now += ms), now: () => now };
