@@ -4,7 +4,8 @@ import express from 'express';
 import { ZodError } from 'zod';
 import type { RelayConfig } from './config.js';
 import { ConfigError, isLoopbackHost, secretVariable } from './config.js';
-import { bearerAuth, OPEN_PRINCIPAL, originCheck } from './http/access.js';
+import { ADMIN_PATHS, adminRouter } from './admin/admin-router.js';
+import { bearerAuth, OPEN_PRINCIPAL, originCheck, principalOf } from './http/access.js';
 import { Budget } from './http/budget.js';
 import { ErrorAnswers, methodNotAllowed, notFound } from './http/errors.js';
 import { jsonRpcBody } from './http/json-body.js';
@@ -201,10 +202,23 @@ export function createHttpApp(stores: Stores, config: RelayConfig, logger: Logge
     budget: new Budget('feeds', config.limits.feeds),
   });
   app.get('/feed', ...access, feed.handler);
+  app.use(['/events', '/groups', '/replay'], ...access);
+  app.use(
+    adminRouter({
+      log,
+      webhooks: stores.webhooks,
+      visible: viewer,
+      isAdmin: (req) => config.apiKeys.size === 0 || config.adminPrincipals.has(principalOf(req.auth)),
+      filterOf: (subscription) => filterFor(subscription.name, JSON.parse(subscription.arguments)),
+    }),
+  );
   app.use('/dashboard', dashboardRouter());
   // The paths above, asked with a method they do not answer; then any other path; then every error.
   app.all(['/healthz', '/readyz', '/metrics', '/status', '/feed', '/customers/:customerId/context'], methodNotAllowed('GET, HEAD'));
   app.all('/webhooks/:source', methodNotAllowed('POST'));
+  app.all([...ADMIN_PATHS.get], methodNotAllowed('GET, HEAD'));
+  app.all([...ADMIN_PATHS.getDelete], methodNotAllowed('GET, HEAD, DELETE'));
+  app.all([...ADMIN_PATHS.post], methodNotAllowed('POST'));
   app.use(notFound);
   app.use(errors.handler);
   const listener: RequestListener = (req, res) => {

@@ -39,6 +39,9 @@ function failureOf(error: unknown): Failure {
   // The router decodes path parameters before any handler runs; bad escapes are the client's.
   if (error instanceof URIError) return { status: 400, error: 'malformed_uri', message: 'the path has malformed percent-encoding' };
   if (error instanceof MemoryError && error.code === 'invalid_input') return { status: 400, error: 'invalid_input', message: error.message };
+  // The operator API hands the log's refusals of its arguments back as they are.
+  if (error instanceof LogError && error.code === 'invalid_argument') return { status: 400, error: 'invalid_input', message: error.message };
+  if (error instanceof LogError && error.code === 'unknown_event') return { status: 404, error: 'unknown_event', message: error.message };
   const status = (error as { status?: unknown }).status;
   // The body parser's other refusals (http-errors: an unknown encoding or charset, an aborted
   // body); their messages are written for clients.

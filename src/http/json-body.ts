@@ -12,10 +12,18 @@ class JsonTooDeep extends Error {
  * {@link DEFAULT_MAX_JSON_DEPTH} deep — checked on the raw bytes before `JSON.parse`, so nothing
  * deep reaches the recursive code of either era's request handling.
  */
-export const jsonRpcBody: express.RequestHandler = express.json({
-  limit: '4mb',
-  type: () => true,
-  verify: (_req, _res, raw) => {
-    if (exceedsJsonDepth(raw, DEFAULT_MAX_JSON_DEPTH)) throw new JsonTooDeep(`the message nests deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`);
-  },
-});
+export const jsonRpcBody: express.RequestHandler = boundedJson('4mb');
+
+/**
+ * A JSON body parser with a size bound and the depth bound, whatever the content type; an
+ * empty body is `{}`. Refusals carry `status` and `type` for the one error answer.
+ */
+export function boundedJson(limit: string): express.RequestHandler {
+  return express.json({
+    limit,
+    type: () => true,
+    verify: (_req, _res, raw) => {
+      if (exceedsJsonDepth(raw, DEFAULT_MAX_JSON_DEPTH)) throw new JsonTooDeep(`the message nests deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`);
+    },
+  });
+}

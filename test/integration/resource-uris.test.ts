@@ -8,7 +8,10 @@ const NESTED = 'events://alice/v1-x';
 /** A group name with every character a URI reserves, and escapes that must stay text. */
 const RESERVED = 'alice/50%off & a%2Fb?c#d:e@f,g;h=i+j é';
 
-type Reader = { readResource(request: { uri: string }): Promise<{ contents: unknown[] }> };
+type Reader = {
+  readResource(request: { uri: string }): Promise<{ contents: unknown[] }>;
+  callTool(request: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
+};
 
 async function read(agent: Agent<Reader>, uri: string): Promise<{ uri: string; body: Record<string, unknown> }> {
   const [content] = (await agent.client.readResource({ uri })).contents as { uri: string; text: string }[];
@@ -21,7 +24,7 @@ async function notifiedUri(agent: Agent<unknown>): Promise<string> {
   return items.find((n) => n.method === UPDATED)!.params!.uri as string;
 }
 
-function claim(agent: Agent<{ callTool(request: { name: string; arguments: Record<string, unknown> }): Promise<unknown> }>, group: string) {
+function claim(agent: Agent<Reader>, group: string) {
   return agent.client.callTool({ name: 'check_pending_events', arguments: { group } }).then(toolOutcome);
 }
 
