@@ -3,7 +3,7 @@ import type { EventClientOptions, SubscribeOptions } from './options.js';
 import { type Subscription, startSubscription } from './subscription.js';
 import { validateClientOptions, validateSubscribeOptions } from './validate-options.js';
 import { type WebhookHandler, webhookHandler } from './webhook-http.js';
-import type { WebhookLink } from './webhook-source.js';
+import type { WebhookLink } from './webhook-link.js';
 
 export interface EventClient {
   /** Starts delivering matching events to `onEvent`; resolves once the relay accepted it. */

@@ -13,5 +13,5 @@ export { EventClientError, type EventClientErrorCode, type SubscriptionError } f
 export { createWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions } from './webhook-receiver.js';
 export type { WebhookCallbacks, WebhookGap, WebhookOccurrence, WebhookTermination } from './webhook-endpoint.js';
 export type { WebhookHandler } from './webhook-http.js';
-export type { WebhookDeliveryStatus, WebhookState } from './webhook-source.js';
+export type { WebhookDeliveryStatus, WebhookState } from './webhook-link.js';
 export type { Event } from '../src/events/event.js';

@@ -2,7 +2,7 @@ import type { Client } from '@modelcontextprotocol/client';
 import type { Delivery } from './delivery.js';
 import type { DeliveryMode, EventFilter, EventSubscription } from './options.js';
 import type { SubscriptionError } from './subscription-error.js';
-import type { WebhookLink } from './webhook-source.js';
+import type { WebhookLink } from './webhook-link.js';
 
 /** What one mode's loop gets for one connection. */
 export interface SourceContext {

@@ -11,7 +11,8 @@ import { type SourceTable, subscriptionTarget } from './source.js';
 import { EventClientError, type SubscriptionError } from './subscription-error.js';
 import { toolsSource } from './tools-source.js';
 import { newWebhookSecret } from './webhook-signature.js';
-import { unsubscribeWebhook, WebhookLink, type WebhookState, webhookSource } from './webhook-source.js';
+import { WebhookLink, type WebhookState } from './webhook-link.js';
+import { unsubscribeWebhook, webhookSource } from './webhook-source.js';
 
 const sources: SourceTable = { push: pushSource, poll: pollSource, tools: toolsSource, webhook: webhookSource };
 

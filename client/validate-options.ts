@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CLIENT_MODES, type EventClientOptions, type SubscribeOptions } from './options.js';
 import { EventClientError } from './subscription-error.js';
-import type { WebhookReceiverOptions } from './webhook-receiver.js';
+import type { WebhookReceiverOptions } from './webhook-endpoint.js';
 import { webhookSecretKey } from './webhook-signature.js';
 
 const positive = z.number().int().positive();

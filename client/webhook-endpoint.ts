@@ -133,3 +133,16 @@ export class WebhookEndpoint {
     return next;
   }
 }
+
+/** What `createWebhookReceiver` takes: the callbacks, the secret(s), and the bounds of its checks. */
+export interface WebhookReceiverOptions extends WebhookCallbacks {
+  /**
+   * The subscription's signing secret (`whsec_…`), or several while one is rotated: a
+   * delivery signed by any of them is accepted. The first is the one to register.
+   */
+  secret: string | string[];
+  /** How far a delivery's `webhook-timestamp` may be from this clock, either way. Default 300. */
+  toleranceSeconds?: number;
+  /** How many recent `webhook-id`s are remembered to answer redeliveries without handling them again. Default 1 000. */
+  dedupWindow?: number;
+}

@@ -1,19 +1,9 @@
-import { type WebhookCallbacks, WebhookEndpoint } from './webhook-endpoint.js';
+import { WebhookEndpoint, type WebhookReceiverOptions } from './webhook-endpoint.js';
 import { type WebhookHandler, webhookHandler } from './webhook-http.js';
 import { webhookSecretKey } from './webhook-signature.js';
 import { validateReceiverOptions } from './validate-options.js';
 
-export interface WebhookReceiverOptions extends WebhookCallbacks {
-  /**
-   * The subscription's signing secret (`whsec_…`), or several while one is rotated: a
-   * delivery signed by any of them is accepted. The first is the one to register.
-   */
-  secret: string | string[];
-  /** How far a delivery's `webhook-timestamp` may be from this clock, either way. Default 300. */
-  toleranceSeconds?: number;
-  /** How many recent `webhook-id`s are remembered to answer redeliveries without handling them again. Default 1 000. */
-  dedupWindow?: number;
-}
+export type { WebhookReceiverOptions } from './webhook-endpoint.js';
 
 export interface WebhookReceiver {
   /** Mount at the callback URL's path (`http.createServer(receiver.handler)`, `app.post(path, receiver.handler)`). */
