@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { LatencyBins } from './latency-bins.js';
+import { LATENCY_BUCKETS_S } from './metrics.js';
 import { historyRings, type RingBucket, windowOf } from './time-rings.js';
 
 /** Webhook subscriptions by state, read from the store on each scrape. */
@@ -46,8 +47,6 @@ function addTo(counts: Record<string, number>, from: ReadonlyMap<string, number>
   for (const [key, n] of from) counts[key] = (counts[key] ?? 0) + n;
 }
 
-const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
-
 /**
  * Outbound webhook delivery as numbers: attempts and failures by category, events delivered
  * and abandoned, the latency from the relay's commit to the subscriber's 2xx, subscriptions
@@ -73,7 +72,7 @@ export class CallbackStats {
     this.#attempts = new Counter({ name: 'relay_callback_attempts_total', help: 'Webhook callback attempts by result (delivered, or the failure category)', labelNames: ['result'], registers });
     this.#deliveries = new Counter({ name: 'relay_callback_events_total', help: 'Events given to webhook subscribers (delivered) or given up after their attempts (abandoned)', labelNames: ['result'], registers });
     this.#ends = new Counter({ name: 'relay_callback_subscription_ends_total', help: 'Webhook subscriptions whose delivery stopped, by reason (gone, suspended, expired)', labelNames: ['reason'], registers });
-    this.#latency = new Histogram({ name: 'relay_callback_latency_seconds', help: "Relay commit to the subscriber's 2xx", buckets: SECONDS, registers });
+    this.#latency = new Histogram({ name: 'relay_callback_latency_seconds', help: "Relay commit to the subscriber's 2xx", buckets: LATENCY_BUCKETS_S, registers });
     const counts = () => this.#subscriptions();
     new Gauge({
       name: 'relay_callback_subscriptions',

@@ -31,7 +31,12 @@ export interface MetricsSources {
   reactions(): RunTotals[];
 }
 
-const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+/**
+ * The buckets (seconds) of every latency histogram: milliseconds for live traffic, up to 3
+ * days for what arrives late (a provider retrying for hours, a webhook subscriber back after
+ * an outage), so a late event is counted in a bucket that says how late, not only in `+Inf`.
+ */
+export const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21_600, 86_400, 259_200];
 
 /**
  * The relay's Prometheus metrics, in a registry of its own (several relays in one process do
@@ -58,7 +63,7 @@ export class RelayMetrics {
     this.#dropped = new Counter({ name: 'relay_events_dropped_total', help: 'Accepted events neither delivered nor acked within RELAY_DROP_DEADLINE_S', labelNames: ['source', 'type'], registers });
     this.#streamEnds = new Counter({ name: 'relay_stream_ends_total', help: 'Push streams (by protocol version) and feeds ended, by reason (client_closed, reader_too_slow, lifetime, shutdown, store_error, internal_error, …)', labelNames: ['stream', 'reason'], registers });
     this.#overflow = new Counter({ name: 'relay_delivery_tracker_overflow_total', help: 'Accepted events not tracked for drops because the tracker was full', registers });
-    const histogram = (name: string, help: string) => new Histogram({ name, help, labelNames: ['source', 'type'], buckets: SECONDS, registers });
+    const histogram = (name: string, help: string) => new Histogram({ name, help, labelNames: ['source', 'type'], buckets: LATENCY_BUCKETS_S, registers });
     this.#latency = {
       delivery: histogram('relay_event_delivery_latency_seconds', "Provider's event time to receipt by the relay"),
       processing: histogram('relay_event_processing_latency_seconds', 'Receipt to first delivery to an agent'),

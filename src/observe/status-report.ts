@@ -1,30 +1,21 @@
 import { parseDuration } from '../duration.js';
 import type { GroupCounts } from '../log/event-log.js';
 import type { CallbackWindow } from './callback-stats.js';
-import { binUpperMs, LATENCY_BINS, type LatencyBins } from './latency-bins.js';
+import type { LatencyBins } from './latency-bins.js';
 import type { GroupVisibility, Observability } from './observability.js';
 import { type HandlerCounts, type Offender, type SeriesPoint, type SourceCounts, WindowedStats } from './windowed-stats.js';
 
-export interface LatencyReport {
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-  count: number;
-}
+/**
+ * Latency percentiles in ms, read from log-scale bins (within ~19 %). A percentile beyond the
+ * largest bin (~35 days) is null, and `overflow` is true: the report never gives a bin's cap
+ * as a measurement. Null without samples.
+ */
+export type Percentiles<P extends string> = Record<P, number | null> & { count: number; overflow: boolean };
+
+export type LatencyReport = Percentiles<'p50' | 'p95' | 'p99'>;
 
 export interface HandlerReport extends HandlerCounts {
   successRate: number | null;
-}
-
-/**
- * Latency percentiles read from log-scale bins. A percentile that falls in the top bin, whose
- * bound is no measurement, is null with `overflow: true`.
- */
-export interface BoundedLatencyReport {
-  p50: number | null;
-  p99: number | null;
-  count: number;
-  overflow: boolean;
 }
 
 /**
@@ -34,7 +25,7 @@ export interface BoundedLatencyReport {
 export interface CallbackReport extends Omit<CallbackWindow, 'latency'> {
   subscriptions: { active: number; suspended: number };
   /** Relay commit to the subscriber's 2xx. */
-  latencyMs: BoundedLatencyReport;
+  latencyMs: Percentiles<'p50' | 'p99'>;
 }
 
 /** `GET /status`: the operator's report over a window. Counts are numbers, latencies ms, times ISO. */
@@ -69,23 +60,19 @@ export function parseSince(text: string | undefined): { ok: true; ms: number } |
   return { ok: true, ms };
 }
 
-function latency(bins: LatencyBins): LatencyReport {
-  return { p50: bins.quantile(0.5), p95: bins.quantile(0.95), p99: bins.quantile(0.99), count: bins.count };
+const QUANTILES = { p50: 0.5, p95: 0.95, p99: 0.99 } as const;
+
+/** The percentiles `names` of `bins`; `overflow` when any of them lies beyond the largest bin. */
+export function percentiles<P extends keyof typeof QUANTILES>(bins: LatencyBins, names: readonly P[]): Percentiles<P> {
+  const values = Object.fromEntries(names.map((name) => [name, bins.quantile(QUANTILES[name])])) as Record<P, number | null>;
+  return { ...values, count: bins.count, overflow: names.some((name) => bins.overflows(QUANTILES[name])) };
 }
 
-/** The top bin's upper bound: what a quantile read from it says, though its samples have no upper bound. */
-const TOP_BIN_MS = Math.round(binUpperMs(LATENCY_BINS - 1));
-
-/** p50 and p99 of `bins`; one that falls in the top bin is null, and `overflow` says the p99 did. */
-export function boundedLatency(bins: LatencyBins): BoundedLatencyReport {
-  const [p50, p99] = [bins.quantile(0.5), bins.quantile(0.99)];
-  const within = (ms: number | null) => (ms === TOP_BIN_MS ? null : ms);
-  return { p50: within(p50), p99: within(p99), count: bins.count, overflow: p99 === TOP_BIN_MS };
-}
+const latency = (bins: LatencyBins): LatencyReport => percentiles(bins, ['p50', 'p95', 'p99']);
 
 async function callbackReport(observability: Observability, windowMs: number, now: number): Promise<CallbackReport> {
   const { latency, ...counts } = observability.callbacks.window(windowMs, now);
-  return { subscriptions: await observability.callbacks.subscriptions(), ...counts, latencyMs: boundedLatency(latency) };
+  return { subscriptions: await observability.callbacks.subscriptions(), ...counts, latencyMs: percentiles(latency, ['p50', 'p99']) };
 }
 
 /** Succeeded over succeeded + failed; skipped runs did not concern the handler. Null without runs. */

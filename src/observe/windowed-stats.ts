@@ -23,7 +23,7 @@ export interface Offender {
   dropped: number;
 }
 
-/** One bucket of the series: counts, and latency quantiles in ms (null without samples). */
+/** One bucket of the series: counts, and latency quantiles in ms (null without samples, or beyond the largest latency bin). */
 export interface SeriesPoint {
   t: string;
   accepted: number;

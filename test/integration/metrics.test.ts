@@ -3,6 +3,7 @@ import type { Relay } from '../../src/app.js';
 import { ulidTime } from '../../src/events/ulid.js';
 import { loadSample } from '../../src/ingest/samples.js';
 import { signDelivery } from '../../src/ingest/sign.js';
+import type { StatusReport } from '../../src/observe/status-report.js';
 import { connectLegacyAgent, connectModernAgent, eventually, ingest, keys, modernStream, postStandardWebhook, toolOutcome } from '../support/mcp-clients.js';
 import { type LogLine, metricKey as key, scrape, startObservedRelay } from '../support/observed-relay.js';
 import { testSecrets } from '../support/relay.js';
@@ -158,6 +159,38 @@ describe('GET /metrics after known traffic', () => {
       expect(m.get(key('relay_delivery_tracker_events'))).toBe(0);
     } finally {
       await other.relay.close();
+    }
+  });
+});
+
+describe('an event hours or days late', () => {
+  const DAY_S = 86_400;
+
+  it('is counted in a /metrics bucket that says how late, and /status gives its latency, or overflow beyond the largest bin', async () => {
+    const { relay } = await startObservedRelay();
+    try {
+      expect((await post(relay, 'stripe', stripeDelivery('evt_two_days_late', 2 * DAY_S))).status).toBe(200);
+      const stripe = { source: 'stripe', type: 'payment.failed' };
+      const buckets = async () => {
+        const m = await scrape(relay);
+        return ['3600', '21600', '86400', '259200', '+Inf'].map((le) => m.get(key('relay_event_delivery_latency_seconds_bucket', { ...stripe, le })));
+      };
+      expect(await buckets()).toEqual([0, 0, 0, 1, 1]);
+      const twoDaysMs = 2 * DAY_S * 1000;
+      const first = (await (await fetch(`${relay.url}/status?since=15m`)).json()) as StatusReport;
+      expect(first.latencyMs.delivery).toEqual({ p50: expect.any(Number), p95: first.latencyMs.delivery.p50, p99: first.latencyMs.delivery.p50, count: 1, overflow: false });
+      // Within one log-scale bin (≤ 19 %) above the true two days.
+      expect(first.latencyMs.delivery.p50).toBeGreaterThanOrEqual(twoDaysMs);
+      expect(first.latencyMs.delivery.p50).toBeLessThanOrEqual(twoDaysMs * 1.19);
+      expect(first.series.points.find((p) => p.accepted === 1)?.deliveryP50).toBe(first.latencyMs.delivery.p50);
+
+      // Sixty days is past the largest bin (~35 days): Prometheus counts it in +Inf only, /status gives no number.
+      expect((await post(relay, 'stripe', stripeDelivery('evt_sixty_days_late', 60 * DAY_S))).status).toBe(200);
+      expect(await buckets()).toEqual([0, 0, 0, 1, 2]);
+      const second = (await (await fetch(`${relay.url}/status?since=15m`)).json()) as StatusReport;
+      expect(second.latencyMs.delivery).toEqual({ p50: first.latencyMs.delivery.p50, p95: null, p99: null, count: 2, overflow: true });
+    } finally {
+      await relay.close();
     }
   });
 });

@@ -1,12 +1,13 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { CallbackStats } from '../../../src/observe/callback-stats.js';
-import { binUpperMs, LATENCY_BINS, LatencyBins } from '../../../src/observe/latency-bins.js';
-import { boundedLatency } from '../../../src/observe/status-report.js';
+import { LARGEST_BIN_MS, LatencyBins } from '../../../src/observe/latency-bins.js';
+import { percentiles } from '../../../src/observe/status-report.js';
 
 const T = Date.UTC(2026, 10, 26, 12);
-/** Beyond the second-highest bin: only the top bin, which has no upper bound, holds it. */
-const BEYOND_BINS_MS = binUpperMs(LATENCY_BINS - 2) * 2;
+const DAY_MS = 86_400_000;
+/** Beyond the largest bin: a latency the bins cannot bound. */
+const BEYOND_BINS_MS = LARGEST_BIN_MS * 2;
 
 function stats(clock: { t: number }): CallbackStats {
   return new CallbackStats(new Registry(), { delivered: () => undefined }, () => clock.t);
@@ -41,28 +42,41 @@ describe("CallbackStats' window", () => {
   });
 });
 
-describe('boundedLatency', () => {
-  it('reads p50 and p99 from the bins', () => {
+describe('percentiles', () => {
+  const bounded = (bins: LatencyBins) => percentiles(bins, ['p50', 'p99']);
+
+  it('reads the percentiles asked for from the bins', () => {
     const bins = new LatencyBins();
     for (let i = 0; i < 100; i++) bins.record(10);
-    expect(boundedLatency(bins)).toEqual({ p50: bins.quantile(0.5), p99: bins.quantile(0.99), count: 100, overflow: false });
+    expect(bounded(bins)).toEqual({ p50: bins.quantile(0.5), p99: bins.quantile(0.99), count: 100, overflow: false });
+    expect(percentiles(bins, ['p95'])).toEqual({ p95: 11, count: 100, overflow: false });
   });
 
-  it('says overflow, not the top bin’s bound, when the p99 falls in the top bin', () => {
+  it('says overflow, not the top bin’s bound, when the p99 lies beyond the largest bin', () => {
     const bins = new LatencyBins();
     for (let i = 0; i < 98; i++) bins.record(10);
     bins.record(BEYOND_BINS_MS);
     bins.record(BEYOND_BINS_MS);
-    expect(boundedLatency(bins)).toEqual({ p50: bins.quantile(0.5), p99: null, count: 100, overflow: true });
+    expect(bounded(bins)).toEqual({ p50: 11, p99: null, count: 100, overflow: true });
+    expect(percentiles(bins, ['p50', 'p95'])).toEqual({ p50: 11, p95: 11, count: 100, overflow: false });
   });
 
   it('gives no percentile at all when even the median is beyond the bins', () => {
     const bins = new LatencyBins();
     bins.record(BEYOND_BINS_MS);
-    expect(boundedLatency(bins)).toEqual({ p50: null, p99: null, count: 1, overflow: true });
+    expect(percentiles(bins, ['p50', 'p95', 'p99'])).toEqual({ p50: null, p95: null, p99: null, count: 1, overflow: true });
+  });
+
+  it('reports days as days: a latency of 3 days is a value, within a bin of it', () => {
+    const bins = new LatencyBins();
+    bins.record(3 * DAY_MS);
+    const { p50, overflow } = bounded(bins);
+    expect(overflow).toBe(false);
+    expect(p50).toBeGreaterThanOrEqual(3 * DAY_MS);
+    expect(p50).toBeLessThanOrEqual(3 * DAY_MS * 1.19);
   });
 
   it('has no percentiles and no overflow without samples', () => {
-    expect(boundedLatency(new LatencyBins())).toEqual({ p50: null, p99: null, count: 0, overflow: false });
+    expect(bounded(new LatencyBins())).toEqual({ p50: null, p99: null, count: 0, overflow: false });
   });
 });
