@@ -55,8 +55,9 @@ export class EventList {
 /** Built with textContent only: every field comes from a webhook and is never parsed as HTML. */
 function row(event) {
   const item = document.createElement('li');
-  item.className = 'fresh';
+  item.className = 'fresh pick';
   item.dataset.id = event.id;
+  item.tabIndex = 0;
   const time = document.createElement('time');
   time.dateTime = event.receivedAt;
   time.textContent = timeOfDay(event.receivedAt);

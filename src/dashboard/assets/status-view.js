@@ -1,37 +1,6 @@
 import { drawLineChart, renderLegend } from './charts.js';
-import { count, duration, percent, seconds, timeOfDay } from './format.js';
-
-const $ = (id) => document.getElementById(id);
-
-function setText(id, text) {
-  $(id).textContent = text;
-}
-
-function cell(text, className) {
-  const td = document.createElement('td');
-  if (className) td.className = className;
-  td.append(text);
-  return td;
-}
-
-function fillTable(id, rows, columns, emptyText) {
-  const body = $(id);
-  if (rows.length === 0) {
-    const tr = document.createElement('tr');
-    const td = cell(emptyText, 'empty');
-    td.colSpan = columns;
-    tr.append(td);
-    body.replaceChildren(tr);
-    return;
-  }
-  body.replaceChildren(
-    ...rows.map((cells) => {
-      const tr = document.createElement('tr');
-      tr.append(...cells);
-      return tr;
-    }),
-  );
-}
+import { $, cell, fillTable, setText } from './dom.js';
+import { count, duration, latencyText, percent, seconds, timeOfDay } from './format.js';
 
 /** A small bar and the rate beside it, red below 90 %. */
 function rateBar(rate) {
@@ -43,6 +12,14 @@ function rateBar(rate) {
   bar.append(fill);
   wrap.append(bar, percent(rate, 1));
   return wrap;
+}
+
+/** A headline percentile; one beyond the latency bins reads "overflow", in a smaller type that fits the tile. */
+function setLatency(id, report, key) {
+  const text = latencyText(report, key);
+  setText(id, text);
+  $(id).classList.toggle('beyond', text === 'overflow');
+  $(id).title = text === 'overflow' ? 'later than the largest latency bin: no value to show' : '';
 }
 
 export function renderUnavailable(message) {
@@ -83,8 +60,8 @@ export function renderStatus(status) {
   );
 
   const delivery = status.latencyMs?.delivery ?? {};
-  setText('delivery-p95', duration(delivery.p95));
-  setText('latency-detail', `p50 ${duration(delivery.p50)} · processing p99 ${duration(status.latencyMs?.processing?.p99)}`);
+  setLatency('delivery-p95', delivery, 'p95');
+  setText('latency-detail', `p50 ${latencyText(delivery, 'p50')} · processing p99 ${latencyText(status.latencyMs?.processing, 'p99')}`);
 
   fillTable(
     'groups',
@@ -106,10 +83,8 @@ function renderCallbacks(callbacks) {
   setText('cb-delivered', count(callbacks.delivered));
   setText('cb-attempts', `${count(callbacks.attempts)} attempts · ${count(callbacks.abandoned)} abandoned`);
   const latency = callbacks.latencyMs ?? {};
-  // A percentile in the top bin has no bound to show: the report says overflow instead.
-  const beyond = (ms) => (latency.overflow && ms === null ? 'overflow' : duration(ms));
-  setText('cb-p50', beyond(latency.p50));
-  setText('cb-p99', `p99 ${beyond(latency.p99)} · ${count(latency.count)} events`);
+  setLatency('cb-p50', latency, 'p50');
+  setText('cb-p99', `p99 ${latencyText(latency, 'p99')} · ${count(latency.count)} events`);
   const byCount = (counts) => Object.entries(counts ?? {}).sort(([, a], [, b]) => b - a);
   fillTable('cb-failures', byCount(callbacks.failures).map(([category, n]) => [cell(category), cell(count(n), 'num dead')]), 2, 'no failures');
   fillTable('cb-ended', byCount(callbacks.ended).map(([reason, n]) => [cell(reason), cell(count(n), 'num')]), 2, 'none ended');
