@@ -43,13 +43,18 @@ export function formatPercent(rate: number | null): string {
   return rate === null ? '—' : `${(rate * 100).toFixed(rate > 0 && rate < 0.01 ? 3 : 1)} %`;
 }
 
+/** A percentile: `over 35 d` (the largest bin) when it lies beyond the bins, never the cap. */
+function percentile(latency: { overflow: boolean }, ms: number | null): string {
+  return ms === null && latency.overflow ? 'beyond the largest bin (~35 d)' : formatDuration(ms);
+}
+
 function samples(latency: LatencyReport): string {
   return latency.count === 0 ? 'no samples' : `${latency.count} samples`;
 }
 
 /** The report as aligned lines, the numbers an operator asks for first. */
 export function formatStatus(report: StatusReport, since: string): string {
-  const { webhooks, events, latencyMs, reactions, alert } = report;
+  const { webhooks, events, latencyMs, reactions, alert, callbacks } = report;
   const runs = Object.values(reactions.byHandler).reduce((sum, h) => ({ succeeded: sum.succeeded + h.succeeded, failed: sum.failed + h.failed }), { succeeded: 0, failed: 0 });
   const dropRate = events.dropRate === null ? 'no event came due yet' : `${formatPercent(events.dropRate)} (threshold ${formatPercent(events.threshold)})`;
   const lines: [string, string][] = [
@@ -57,8 +62,12 @@ export function formatStatus(report: StatusReport, since: string): string {
     ['webhooks received', `${webhooks.received} (${webhooks.accepted} accepted, ${webhooks.duplicate} duplicate, ${webhooks.rejected} rejected)`],
     ['events processed', `${events.processed} of ${events.accepted} accepted, ${events.dropped} dropped (deadline ${events.deadlineS} s)`],
     ['drop rate', dropRate],
-    ['delivery latency', `p50 ${formatDuration(latencyMs.delivery.p50)}, p95 ${formatDuration(latencyMs.delivery.p95)} (${samples(latencyMs.delivery)})`],
-    ['processing latency', `p99 ${formatDuration(latencyMs.processing.p99)} (${samples(latencyMs.processing)})`],
+    ['delivery latency', `p50 ${percentile(latencyMs.delivery, latencyMs.delivery.p50)}, p95 ${percentile(latencyMs.delivery, latencyMs.delivery.p95)} (${samples(latencyMs.delivery)})`],
+    ['processing latency', `p99 ${percentile(latencyMs.processing, latencyMs.processing.p99)} (${samples(latencyMs.processing)})`],
+    [
+      'webhook delivery',
+      `${callbacks.delivered} delivered, ${callbacks.abandoned} abandoned, ${callbacks.subscriptions.active} active / ${callbacks.subscriptions.suspended} suspended subscriptions; p99 ${percentile(callbacks.latencyMs, callbacks.latencyMs.p99)}`,
+    ],
     ['action success', reactions.successRate === null ? 'no reaction ran' : `${formatPercent(reactions.successRate)} (${runs.succeeded} succeeded, ${runs.failed} failed)`],
   ];
   if (alert) {
