@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, describeStore, loadConfig } from './config.js';
 import { type StatusSettings, formatStatus, statusSettings } from './cli/status-format.js';
 import type { ForwardSettings } from './cli/forward-settings.js';
+import type { OperatorCommand } from './cli/operator.js';
 import type { SendSettings } from './cli/send.js';
 import { type TailSettings, formatEvent, formatStart, formatSubscriptionError, tailSettings } from './cli/tail-format.js';
 import { sendSample } from './ingest/send-sample.js';
@@ -17,10 +18,12 @@ commands:
         event each time (like \`stripe trigger\`); send --list shows the samples, see send --help
 
   tail [--mode auto|push|poll|tools] [--types a,b] [--url URL] [--token T] [--json] [--group G]
+       [--from ID|TIME]
         print the relay's events live through the companion client, one line each (--json:
         one JSON object per line); the mode and every reconnect go to stderr. The token
         defaults to RELAY_TOKEN, the mode to RELAY_CLIENT_MODE (else auto); tools mode
-        acknowledges in the consumer group G (default: your principal's own group)
+        acknowledges in the consumer group G (default: your principal's own group). --from
+        starts after an event id, or from a time on (ISO 8601, or ago: 30m, 1h, 7d), not now
 
   forward --to URL [--types a,b] [--sources a,b] [--from CURSOR] [--url URL] [--token T]
           [--secret whsec_…]
@@ -32,6 +35,11 @@ commands:
         rate against its threshold, p50/p95 delivery and p99 processing latency, action success
         rate and the alert if one is raised; --since 15m … 7d (default 1h); the key defaults to
         RELAY_TOKEN
+
+  events list|get, groups list|show|seek|delete, dlq list|requeue|purge, replay
+        the operator API from a shell: find events, see and move consumer groups (groups seek
+        <group> --to 1h: everything of the last hour again), work dead letters, replay; tables,
+        or the API's JSON with --json; writes need an admin; see <command> --help
 
 Every option also reads from the environment (HOST, PORT, RELAY_STORE, …); see README.md.`;
 
@@ -130,7 +138,7 @@ function localUrl(): string {
 async function tail(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { url: { type: 'string' }, token: { type: 'string' }, mode: { type: 'string' }, types: { type: 'string' }, group: { type: 'string' }, json: { type: 'boolean' } },
+    options: { url: { type: 'string' }, token: { type: 'string' }, mode: { type: 'string' }, types: { type: 'string' }, group: { type: 'string' }, json: { type: 'boolean' }, from: { type: 'string' } },
     allowPositionals: true,
   });
   if (positionals.length > 0) throw new UsageError('tail takes no positional arguments');
@@ -141,10 +149,14 @@ async function tail(argv: string[]): Promise<void> {
     throw new UsageError((error as Error).message);
   }
   const { createEventClient } = await import('../client/index.js');
+  const { tailStart } = await import('./cli/tail-from.js');
+  const start = await tailStart(settings);
+  if (start?.first) process.stdout.write(`${formatEvent(start.first, settings.json)}\n`);
   const relay = createEventClient({ url: settings.url, token: settings.token, mode: settings.mode });
   const sub = await relay.subscribe({
     filter: settings.types ? { types: settings.types } : {},
     ...(settings.group ? { group: settings.group } : {}),
+    ...(start ? { cursor: start.cursor } : {}),
     onEvent: (event) => {
       process.stdout.write(`${formatEvent(event, settings.json)}\n`);
     },
@@ -229,7 +241,24 @@ class UsageError extends Error {
   }
 }
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { serve, send, tail, forward, status };
+/** `events`, `groups`, `dlq`, `replay`: the operator API's commands, which report their own failures. */
+async function operate(command: OperatorCommand, argv: string[]): Promise<void> {
+  const { runOperator } = await import('./cli/operator.js');
+  const io = { env: process.env, defaultUrl: localUrl, out: (text: string) => console.log(text), err: (text: string) => console.error(text), now: Date.now };
+  process.exitCode = await runOperator(command, argv, io);
+}
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = {
+  serve,
+  send,
+  tail,
+  forward,
+  status,
+  events: (argv) => operate('events', argv),
+  groups: (argv) => operate('groups', argv),
+  dlq: (argv) => operate('dlq', argv),
+  replay: (argv) => operate('replay', argv),
+};
 
 async function main(): Promise<void> {
   const [name, ...argv] = process.argv.slice(2);

@@ -1,7 +1,9 @@
+import { modeFromEnv } from '../../client/env-mode.js';
 import { CLIENT_MODES, type ClientMode } from '../../client/options.js';
 import type { SubscriptionError } from '../../client/subscription-error.js';
 import type { Event } from '../events/event.js';
 import { LOG_START } from '../events/ulid.js';
+import { type PositionFlag, parsePositionFlag } from './position-flag.js';
 import { listFlag, mcpEndpoint } from './relay-flags.js';
 
 /**
@@ -17,6 +19,8 @@ export interface TailSettings {
   /** Tools mode: the consumer group tail acknowledges in (`<principal>/tail` keeps it apart from an agent's). */
   group: string | undefined;
   json: boolean;
+  /** Where to start (`--from`): after an event id, or from a time on; from now when undefined. */
+  from: PositionFlag | undefined;
 }
 
 export interface TailFlags {
@@ -26,16 +30,22 @@ export interface TailFlags {
   types?: string;
   group?: string;
   json?: boolean;
+  from?: string;
 }
 
 /**
  * Flags first, then the environment: `RELAY_TOKEN` for the bearer token, `RELAY_CLIENT_MODE`
- * (read by the client) for the mode. `defaultUrl` is the relay `send` would talk to (HOST/PORT).
- * Throws a message for a mode it does not know.
+ * (read by the client) for the mode. `defaultUrl` is the relay `send` would talk to (HOST/PORT);
+ * `now` is the clock a `--from` time ago counts back from. Throws a message for a mode it does
+ * not know, a `--from` it cannot read, and `--from` in tools mode (whose start is its group's).
  */
-export function tailSettings(flags: TailFlags, env: NodeJS.ProcessEnv, defaultUrl: string): TailSettings {
+export function tailSettings(flags: TailFlags, env: NodeJS.ProcessEnv, defaultUrl: string, now = Date.now()): TailSettings {
   if (flags.mode !== undefined && !(CLIENT_MODES as readonly string[]).includes(flags.mode)) {
     throw new Error(`--mode must be one of ${CLIENT_MODES.join(', ')}`);
+  }
+  const from = flags.from === undefined ? undefined : parsePositionFlag('--from', flags.from, now);
+  if (from !== undefined && (flags.mode ?? modeFromEnv(env)) === 'tools') {
+    throw new Error('--from needs push or poll mode: tools mode starts where its consumer group stands (move it with groups seek)');
   }
   return {
     url: mcpEndpoint(flags.url ?? defaultUrl),
@@ -44,6 +54,7 @@ export function tailSettings(flags: TailFlags, env: NodeJS.ProcessEnv, defaultUr
     types: listFlag(flags.types),
     group: flags.group || undefined,
     json: flags.json === true,
+    from,
   };
 }
 
