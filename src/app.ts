@@ -236,6 +236,7 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
   let parts: HttpParts;
   let handlers: ReactionHandler[] = [];
   try {
+    await backend.checkDurability(logger);
     if (config.reactions.enabled) handlers = await reactionHandlers(config);
     parts = createHttpApp(backend, config, logger);
   } catch (error) {

@@ -7,6 +7,7 @@ import type { EventLog } from './log/event-log.js';
 import type { LogOptions } from './log/log-options.js';
 import { MemoryEventLog } from './log/memory/event-log.js';
 import { connectRedis, redisConnectionSchema } from './log/redis/connection.js';
+import { checkRedisDurability, type DurabilityWarnings } from './log/redis/durability.js';
 import { RedisEventLog } from './log/redis/event-log.js';
 import { openSqlite } from './log/sqlite/connection.js';
 import { SqliteEventLog } from './log/sqlite/event-log.js';
@@ -23,6 +24,12 @@ export interface Backend {
   readonly memory: CustomerMemory;
   /** Webhook subscriptions (`events/subscribe`): in the log's SQLite file (its own tables), or under the log's Redis key prefix. */
   readonly webhooks: WebhookSubscriptionStore;
+  /**
+   * Checks once, at start, that the store keeps what the relay acknowledges. On Redis: its
+   * persistence and eviction settings, each problem a warning (or, with `requireDurable`, a
+   * refusal that rejects); SQLite's and memory's durability is the relay's own setting.
+   */
+  checkDurability(warnings: DurabilityWarnings): Promise<void>;
   /** Closes the customer memory and the webhook subscriptions, then the log, then the connection they share. */
   close(): Promise<void>;
 }
@@ -36,7 +43,7 @@ export interface Backend {
  * and other processes still meet the one file lock.
  */
 export function openBackend(store: StoreConfig, log: LogOptions = {}): Backend {
-  if (store.kind === 'memory') return backend(new MemoryEventLog(log), new MemoryCustomerMemory(), new MemorySubscriptionStore(), () => {});
+  if (store.kind === 'memory') return backend(new MemoryEventLog(log), new MemoryCustomerMemory(), new MemorySubscriptionStore(), () => {}, unchecked);
   if (store.kind === 'redis') {
     const { url, keyPrefix, commandTimeoutMs } = parseArgument(redisConnectionSchema, { url: store.url }, 'Redis log options');
     const connection = connectRedis(url, commandTimeoutMs);
@@ -47,6 +54,7 @@ export function openBackend(store: StoreConfig, log: LogOptions = {}): Backend {
           new RedisCustomerMemory({ connection, keyPrefix }),
           new RedisSubscriptionStore({ connection, keyPrefix }),
           () => connection.quit().catch(() => connection.disconnect()),
+          (warnings) => checkRedisDurability(connection, store.requireDurable, warnings),
         ),
       () => connection.disconnect(),
     );
@@ -59,6 +67,7 @@ export function openBackend(store: StoreConfig, log: LogOptions = {}): Backend {
         new SqliteCustomerMemory({ database }),
         new SqliteSubscriptionStore({ database }),
         () => database.close(),
+        unchecked,
       ),
     () => database.close(),
   );
@@ -74,12 +83,22 @@ function opened(build: () => Backend, closeConnection: () => void): Backend {
   }
 }
 
-function backend(log: EventLog, memory: CustomerMemory, webhooks: WebhookSubscriptionStore, closeConnection: () => unknown): Backend {
+/** The durability check of the stores whose durability is the relay's own setting. */
+const unchecked = async () => {};
+
+function backend(
+  log: EventLog,
+  memory: CustomerMemory,
+  webhooks: WebhookSubscriptionStore,
+  closeConnection: () => unknown,
+  checkDurability: Backend['checkDurability'],
+): Backend {
   let closing: Promise<void> | undefined;
   return {
     log,
     memory,
     webhooks,
+    checkDurability,
     close: () =>
       (closing ??= (async () => {
         await memory.close();

@@ -8,11 +8,13 @@ import type { SendSettings } from './cli/send.js';
 import { type TailSettings, formatEvent, formatStart, formatSubscriptionError, tailSettings } from './cli/tail-format.js';
 import { sendSample } from './ingest/send-sample.js';
 import { createLogger } from './observe/logger.js';
+import { SERVE_USAGE, STORE_FORMS } from './cli/serve-usage.js';
 
 const USAGE = `usage: mcp-event-relay <command> [options]
 
 commands:
-  serve [--host H] [--port P] [--store sqlite:<path>|memory]   run the relay
+  serve [--host H] [--port P] [--store ${STORE_FORMS}]
+        run the relay; see serve --help
   send <source> <sample> [--fixed] [--payload FILE] [--url URL] [--secret S]
         sign a sample delivery as its provider would and POST it to /webhooks/<source>, a new
         event each time (like \`stripe trigger\`); send --list shows the samples, see send --help
@@ -56,6 +58,10 @@ function exitFlushed(code: number): void {
 }
 
 async function serve(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(SERVE_USAGE);
+    return;
+  }
   const config = loadConfig(process.env, argv);
   const logger = createLogger(config.logLevel);
   // The log goes to stdout (and stops when its reader is gone); stderr only gets node's own

@@ -16,8 +16,11 @@ import { type EgressPolicy, parseEgressAllow } from './outbound/address-policy.j
 export type StoreConfig =
   | { kind: 'memory' }
   | { kind: 'sqlite'; path: string; synchronous: 'full' | 'normal' }
-  /** `url` may carry a password: print it with {@link describeStore} only. */
-  | { kind: 'redis'; url: string };
+  /**
+   * `url` may carry a password: print it with {@link describeStore} only. `requireDurable`:
+   * refuse to start unless Redis keeps every acknowledged write (`RELAY_REDIS_REQUIRE_DURABLE`).
+   */
+  | { kind: 'redis'; url: string; requireDurable: boolean };
 
 export interface WebhookSourceConfig {
   /** The route name: `POST /webhooks/<name>`, and the events' `source`. */
@@ -134,14 +137,14 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-function parseStore(text: string, synchronous: 'full' | 'normal'): StoreConfig | string {
+function parseStore(text: string, synchronous: 'full' | 'normal', requireDurable: boolean): StoreConfig | string {
   if (text === 'memory') return { kind: 'memory' };
   if (text.startsWith('sqlite:') && text.length > 'sqlite:'.length) return { kind: 'sqlite', path: text.slice('sqlite:'.length), synchronous };
-  if (text.startsWith('redis://') || text.startsWith('rediss://')) return parseRedisUrl(text);
+  if (text.startsWith('redis://') || text.startsWith('rediss://')) return parseRedisUrl(text, requireDurable);
   return 'expected sqlite:<path>, memory, redis://host:port or rediss://host:port';
 }
 
-function parseRedisUrl(text: string): StoreConfig | string {
+function parseRedisUrl(text: string, requireDurable: boolean): StoreConfig | string {
   const usage = 'expected redis://[user:password@]host[:port][/db] (rediss:// for TLS)';
   let url: URL;
   try {
@@ -151,7 +154,7 @@ function parseRedisUrl(text: string): StoreConfig | string {
   }
   if (url.hostname === '') return usage;
   if (!/^\/?\d*$/.test(url.pathname)) return `${usage}; the database is a number`;
-  return { kind: 'redis', url: text };
+  return { kind: 'redis', url: text, requireDurable };
 }
 
 /** The store setting with any password masked, for error messages. */
@@ -172,6 +175,7 @@ const envSchema = z.object({
   PORT: intIn(0, 65_535).default(8787),
   RELAY_STORE: z.string().default('sqlite:./data/relay.db'),
   RELAY_SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
+  RELAY_REDIS_REQUIRE_DURABLE: z.enum(['0', '1']).default('0'),
   RELAY_LEASE: duration.default(30_000),
   RELAY_MAX_DELIVERIES: intIn(1, 100).default(5),
   RELAY_DEDUP_WINDOW: duration.default(7 * DURATION_UNITS.d!),
@@ -325,7 +329,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): RelayCo
     throw new ConfigError(`${key}=${JSON.stringify(merged[key] ?? '')}: ${issue.message}`);
   }
   const e = parsed.data;
-  const store = parseStore(e.RELAY_STORE, e.RELAY_SQLITE_SYNCHRONOUS);
+  const store = parseStore(e.RELAY_STORE, e.RELAY_SQLITE_SYNCHRONOUS, e.RELAY_REDIS_REQUIRE_DURABLE === '1');
   if (typeof store === 'string') throw new ConfigError(`RELAY_STORE=${JSON.stringify(redactStore(e.RELAY_STORE))}: ${store}`);
   if (e.RELAY_LEASE < 1000 || e.RELAY_LEASE > 3_600_000) throw new ConfigError(`RELAY_LEASE: must be between 1s and 1h`);
   if (e.RELAY_DEDUP_WINDOW < 60_000) throw new ConfigError(`RELAY_DEDUP_WINDOW: must be at least 1m`);

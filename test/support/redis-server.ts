@@ -8,6 +8,10 @@ import { afterAll, beforeAll } from 'vitest';
 export interface RedisServerOptions {
   /** Turns the append-only file on with this fsync policy (`always`: every acknowledged write is on disk). */
   appendfsync?: 'always' | 'everysec';
+  /** What Redis evicts at `maxmemory` (its default, `noeviction`, evicts nothing). */
+  maxmemoryPolicy?: string;
+  /** Takes `CONFIG` away, as managed services do: `renamed` away (`rename-command`), or `denied` by the default user's ACL. */
+  configCommand?: 'renamed' | 'denied';
 }
 
 export interface RedisTestServer {
@@ -33,6 +37,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
   args.push(...(options.appendfsync ? ['--appendonly', 'yes', '--appendfsync', options.appendfsync] : ['--appendonly', 'no']));
+  if (options.maxmemoryPolicy) args.push('--maxmemory-policy', options.maxmemoryPolicy);
+  if (options.configCommand === 'renamed') args.push('--rename-command', 'CONFIG', '');
+  if (options.configCommand === 'denied') args.push('--user', 'default', 'on', 'nopass', '~*', '&*', '+@all', '-config');
   let child: ChildProcess | undefined;
 
   const start = async () => {

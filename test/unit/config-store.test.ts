@@ -8,7 +8,7 @@ describe('RELAY_STORE', () => {
     ['rediss://relay:s3cret@cache.example.com', 'rediss://cache.example.com'],
   ])('accepts %s and describes it as %s, password left out', (url, described) => {
     const { store } = loadConfig({ RELAY_STORE: url });
-    expect(store).toEqual({ kind: 'redis', url });
+    expect(store).toEqual({ kind: 'redis', url, requireDurable: false });
     expect(describeStore(store)).toBe(described);
   });
 
@@ -20,6 +20,11 @@ describe('RELAY_STORE', () => {
   ])('rejects the malformed Redis URL %s with one line', (url) => {
     expect(() => loadConfig({ RELAY_STORE: url })).toThrow(ConfigError);
     expect(() => loadConfig({ RELAY_STORE: url })).toThrow(/^RELAY_STORE=".*": expected redis:\/\/\[user:password@\]host\[:port\]\[\/db\]/);
+  });
+
+  it('takes RELAY_REDIS_REQUIRE_DURABLE=1 for a Redis store, and nothing but 0 or 1', () => {
+    expect(loadConfig({ RELAY_STORE: 'redis://127.0.0.1:6379', RELAY_REDIS_REQUIRE_DURABLE: '1' }).store).toMatchObject({ requireDurable: true });
+    expect(() => loadConfig({ RELAY_STORE: 'redis://127.0.0.1:6379', RELAY_REDIS_REQUIRE_DURABLE: 'yes' })).toThrow(/^RELAY_REDIS_REQUIRE_DURABLE="yes": /);
   });
 
   it('masks the password of a rejected Redis URL', () => {
