@@ -3,12 +3,15 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ZodError } from 'zod';
 import type { RelayConfig } from './config.js';
-import { ConfigError, isLoopbackHost, secretVariable } from './config.js';
+import { ConfigError, isLoopbackHost, principalProblem, secretVariable } from './config.js';
 import { ADMIN_PATHS, adminRouter } from './admin/admin-router.js';
-import { bearerAuth, OPEN_PRINCIPAL, originCheck, principalOf } from './http/access.js';
+import { bearerAuth, isAdmin, OPEN_PRINCIPAL, originCheck } from './http/access.js';
+import { AccessTokens } from './http/access-tokens.js';
 import { Budget } from './http/budget.js';
 import { ErrorAnswers, methodNotAllowed, notFound } from './http/errors.js';
 import { jsonRpcBody } from './http/json-body.js';
+import { ProtectedResource } from './http/protected-resource.js';
+import { SCOPES, type Scope } from './http/scopes.js';
 import { providerKinds } from './ingest/provider.js';
 import { WebhookReceiver } from './ingest/receiver.js';
 import { createWebhookHandler, webhookSource } from './ingest/webhook-route.js';
@@ -16,6 +19,7 @@ import { dashboardRouter } from './dashboard/dashboard-route.js';
 import { createFeedRoute, type FeedRoute } from './feed/feed-route.js';
 import { GroupRegistry, groupScope } from './mcp/group-registry.js';
 import { createMcpEndpoint, type McpEndpoint } from './mcp/mcp-endpoint.js';
+import { mcpScopes } from './mcp/method-scopes.js';
 import type { RelayContext } from './mcp/relay-context.js';
 import { startResourceUpdates } from './mcp/resource-updates.js';
 import type { EventLog } from './log/event-log.js';
@@ -96,6 +100,14 @@ export interface HttpParts {
   observability: Observability;
   /** Outbound webhook delivery: started once the relay's own address is known (`target.self`). */
   callbacks: { dispatcher: CallbackDispatcher; target: CallbackTarget };
+  /** This relay as an OAuth protected resource; its URL is the bound address's until `RELAY_PUBLIC_URL` says otherwise. */
+  resource: ProtectedResource;
+}
+
+/** What the operator API needs of an access token: `events:read` to read events, `events:consume` to read groups, `relay:admin` to write. */
+function operatorScopes(req: express.Request): Scope[] {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return [SCOPES.admin];
+  return [req.baseUrl === '/events' ? SCOPES.read : SCOPES.consume];
 }
 
 /** The stores the HTTP app serves from (a {@link Backend}'s). */
@@ -143,7 +155,10 @@ export function createHttpApp(stores: Stores, config: RelayConfig, logger: Logge
   app.disable('x-powered-by');
   const errors = new ErrorAnswers(logger);
   const receivers = buildReceivers(config);
-  const principals = config.apiKeys.size > 0 ? [...config.apiKeys.values()] : [OPEN_PRINCIPAL];
+  const resource = new ProtectedResource({ issuers: config.oauth?.issuers ?? [], publicUrl: config.reactions.publicUrl });
+  const tokens = config.oauth && new AccessTokens(config.oauth, () => resource.url, principalProblem);
+  const openAccess = config.apiKeys.size === 0 && !tokens;
+  const principals = openAccess ? [OPEN_PRINCIPAL] : [...config.apiKeys.values()];
   const groups = new GroupRegistry({ log, perPrincipal: config.limits.groupsPerPrincipal, principals });
   const observability = new Observability({ log, logger, sources: receivers.keys(), groups, ...config.observe });
   const ingest = createWebhookHandler({
@@ -166,7 +181,7 @@ export function createHttpApp(stores: Stores, config: RelayConfig, logger: Logge
     longPolls: new Budget('long polls', config.limits.longPolls),
     webhooks: callbacks.subscriptions,
     subscribing: new Budget('webhook subscribes', { perPrincipal: 4, total: 64 }),
-    openAccess: config.apiKeys.size === 0,
+    openAccess,
   };
   const mcp = createMcpEndpoint(context, {
     heartbeatMs: config.mcp.heartbeatMs,
@@ -181,19 +196,22 @@ export function createHttpApp(stores: Stores, config: RelayConfig, logger: Logge
   });
   observability.watchListeners(mcp);
   groups.watchListeners((uri) => mcp.listened(uri));
-  // Every route that serves a principal: the Origin/Host check, then the bearer key.
-  const access = [originCheck({ loopbackOnly: isLoopbackHost(config.host), allowedOrigins: config.allowedOrigins }), bearerAuth(config.apiKeys)];
-  app.all('/mcp', ...access, jsonRpcBody, mcp.handler);
+  // Every route that serves a principal: the Origin/Host check, then the bearer key or token, then the token's scopes.
+  const access = [
+    originCheck({ loopbackOnly: isLoopbackHost(config.host), allowedOrigins: config.allowedOrigins }),
+    bearerAuth({ apiKeys: config.apiKeys, admins: config.adminPrincipals, tokens, resource }),
+  ];
+  const reading = resource.requireScopes(() => [SCOPES.read]);
+  app.all('/mcp', ...access, jsonRpcBody, resource.requireScopes((req) => mcpScopes(req.body)), mcp.handler);
   app.use('/mcp', errors.jsonRpcBody);
   // Where handoff.requested links point a person: the same context agents read over MCP.
-  app.get('/customers/:customerId/context', ...access, async (req, res) => {
+  app.get('/customers/:customerId/context', ...access, reading, async (req, res) => {
     res.json(await memory.get(String(req.params.customerId)));
   });
   app.get('/healthz', healthRoute(log));
   app.get('/readyz', readyRoute(log));
-  const viewer = groupScope(config.apiKeys, config.adminPrincipals);
-  app.get('/metrics', ...access, metricsRoute(observability, viewer));
-  app.get('/status', ...access, statusRoute(observability, viewer));
+  app.get('/metrics', ...access, reading, metricsRoute(observability, groupScope));
+  app.get('/status', ...access, reading, statusRoute(observability, groupScope));
   const feed = createFeedRoute({
     log,
     heartbeatMs: config.mcp.heartbeatMs,
@@ -201,17 +219,18 @@ export function createHttpApp(stores: Stores, config: RelayConfig, logger: Logge
     observer: observability.streams,
     budget: new Budget('feeds', config.limits.feeds),
   });
-  app.get('/feed', ...access, feed.handler);
-  app.use(['/events', '/groups', '/replay'], ...access);
+  app.get('/feed', ...access, reading, feed.handler);
+  app.use(['/events', '/groups', '/replay'], ...access, resource.requireScopes(operatorScopes));
   app.use(
     adminRouter({
       log,
       webhooks: stores.webhooks,
-      visible: viewer,
-      isAdmin: (req) => config.apiKeys.size === 0 || config.adminPrincipals.has(principalOf(req.auth)),
+      visible: groupScope,
+      isAdmin: (req) => isAdmin(req.auth),
       filterOf: (subscription) => filterFor(subscription.name, JSON.parse(subscription.arguments)),
     }),
   );
+  app.use(resource.router());
   app.use('/dashboard', dashboardRouter());
   // The paths above, asked with a method they do not answer; then any other path; then every error.
   app.all(['/healthz', '/readyz', '/metrics', '/status', '/feed', '/customers/:customerId/context'], methodNotAllowed('GET, HEAD'));
@@ -226,7 +245,7 @@ export function createHttpApp(stores: Stores, config: RelayConfig, logger: Logge
     if (source === undefined) app(req, res);
     else ingest(req, res, source).catch((error: unknown) => errors.answer(error, req, res));
   };
-  return { listener, app, mcp, feed, context, observability, callbacks: { dispatcher: callbacks.dispatcher, target: callbacks.target } };
+  return { listener, app, mcp, feed, context, observability, callbacks: { dispatcher: callbacks.dispatcher, target: callbacks.target }, resource };
 }
 
 /** Builds the backends, wires the parts, binds the HTTP server and starts retention. */
@@ -263,6 +282,7 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
   parts.callbacks.dispatcher.start();
   const host = address.includes(':') ? `[${address}]` : address;
   const url = `http://${host}:${port}`;
+  parts.resource.bind(url);
   const reactions = config.reactions.enabled
     ? new ReactionRunner({ log, memory, handlers, publicUrl: config.reactions.publicUrl ?? url, leaseMs: config.reactions.leaseMs, logger })
     : null;

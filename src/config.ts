@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DURATION_UNITS, parseDuration } from './duration.js';
 import type { ProviderKind } from './ingest/provider.js';
 import { providerKinds } from './ingest/provider.js';
+import type { OAuthSettings } from './http/access-tokens.js';
 import type { BudgetLimits } from './http/budget.js';
 import type { LogLevel } from './observe/logger.js';
 import { type EgressPolicy, parseEgressAllow } from './outbound/address-policy.js';
@@ -40,6 +41,8 @@ export interface RelayConfig {
   allowedOrigins: string[];
   /** Principals that see every tenant in `/metrics` and `/status` (and, later, may write through the admin API). */
   adminPrincipals: Set<string>;
+  /** OAuth access tokens accepted beside the API keys; `undefined` without `RELAY_OAUTH_ISSUER`. */
+  oauth: OAuthSettings | undefined;
   /** What clients may hold open, per principal and in total; a client over a bound is refused, never queued. */
   limits: {
     /** Push streams (`events/stream`, both eras). */
@@ -199,6 +202,13 @@ const envSchema = z.object({
   RELAY_MAX_LONG_POLLS: intIn(1, 1_000_000).default(2048),
   RELAY_MAX_GROUPS_PER_PRINCIPAL: intIn(1, 1_000_000).default(256),
   RELAY_ADMIN_PRINCIPALS: z.string().default(''),
+  RELAY_OAUTH_ISSUER: z.string().default(''),
+  RELAY_OAUTH_JWKS_URL: z.string().optional(),
+  RELAY_OAUTH_PRINCIPAL_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:/-]{1,128}$/, 'expected a claim name such as sub, email or https://example.com/principal')
+    .optional(),
+  RELAY_OAUTH_JWKS_COOLDOWN: duration.optional(),
   RELAY_HEADERS_TIMEOUT: duration.default(10_000),
   RELAY_REQUEST_TIMEOUT: duration.default(30_000),
   RELAY_KEEP_ALIVE_TIMEOUT: duration.default(5_000),
@@ -233,6 +243,17 @@ export function secretVariable(source: string): string {
   return `${source.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_WEBHOOK_SECRET`;
 }
 
+/**
+ * Why `principal` cannot name a principal, or `undefined` when it can: lowercase letters,
+ * digits, `_`, `.`, `@` and `-`, at most 64; `relay` is reserved (`relay/…` groups are the
+ * relay's own, the reactions group). API keys and access tokens map to principals alike.
+ */
+export function principalProblem(principal: string): string | undefined {
+  if (!/^[a-z0-9][a-z0-9_.@-]{0,63}$/.test(principal)) return 'must be lowercase letters, digits, "_", ".", "@" or "-"';
+  if (principal === 'relay') return "is reserved for the relay's own consumer groups";
+  return undefined;
+}
+
 /** `key:principal,…`; keys are opaque bearer tokens, principals own consumer groups. */
 function parseApiKeys(text: string): Map<string, string> {
   const keys = new Map<string, string>();
@@ -243,15 +264,47 @@ function parseApiKeys(text: string): Map<string, string> {
     if (at <= 0 || key.length < 16 || !/^[A-Za-z0-9._~+/=-]+$/.test(key)) {
       throw new ConfigError('RELAY_API_KEYS: each entry is <key>:<principal>, the key at least 16 URL-safe characters');
     }
-    if (!/^[a-z0-9][a-z0-9_.@-]{0,63}$/.test(principal)) {
-      throw new ConfigError(`RELAY_API_KEYS: principal "${principal}" must be lowercase letters, digits, "_", ".", "@" or "-"`);
-    }
-    // `relay/…` groups are the relay's own (the reactions group): no key may own them.
-    if (principal === 'relay') throw new ConfigError('RELAY_API_KEYS: principal "relay" is reserved for the relay\'s own consumer groups');
+    const problem = principalProblem(principal);
+    if (problem !== undefined) throw new ConfigError(`RELAY_API_KEYS: principal "${principal}" ${problem}`);
     if (keys.has(key)) throw new ConfigError('RELAY_API_KEYS: a key is listed twice');
     keys.set(key, principal);
   }
   return keys;
+}
+
+/** An authorization server's URL: https, or http on a loopback host (a local issuer). */
+function parseAuthorizationUrl(variable: string, text: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || url.search !== '' || url.hash !== '' || !(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname)))) {
+    throw new ConfigError(`${variable}=${JSON.stringify(text)}: expected an https URL without query or fragment (http only on loopback)`);
+  }
+  return text;
+}
+
+/** `RELAY_OAUTH_*`: the issuers whose JWT access tokens are accepted, or `undefined` when none is set. */
+function parseOAuth(e: { RELAY_OAUTH_ISSUER: string; RELAY_OAUTH_JWKS_URL?: string; RELAY_OAUTH_PRINCIPAL_CLAIM?: string; RELAY_OAUTH_JWKS_COOLDOWN?: number }): OAuthSettings | undefined {
+  const issuers = [...new Set(e.RELAY_OAUTH_ISSUER.split(',').map((s) => s.trim()).filter(Boolean))].map((issuer) => parseAuthorizationUrl('RELAY_OAUTH_ISSUER', issuer));
+  if (issuers.length === 0) {
+    const stray = (['RELAY_OAUTH_JWKS_URL', 'RELAY_OAUTH_PRINCIPAL_CLAIM', 'RELAY_OAUTH_JWKS_COOLDOWN'] as const).find((name) => e[name] !== undefined);
+    if (stray) throw new ConfigError(`${stray}: set RELAY_OAUTH_ISSUER too (the authorization servers whose tokens are accepted)`);
+    return undefined;
+  }
+  if (e.RELAY_OAUTH_JWKS_URL !== undefined && issuers.length > 1) {
+    throw new ConfigError('RELAY_OAUTH_JWKS_URL: only with a single RELAY_OAUTH_ISSUER; with several, each key set is discovered from its issuer');
+  }
+  const cooldownMs = e.RELAY_OAUTH_JWKS_COOLDOWN ?? 30_000;
+  if (cooldownMs > 600_000) throw new ConfigError('RELAY_OAUTH_JWKS_COOLDOWN: must be at most 10m');
+  return {
+    issuers,
+    jwksUrl: e.RELAY_OAUTH_JWKS_URL === undefined ? undefined : parseAuthorizationUrl('RELAY_OAUTH_JWKS_URL', e.RELAY_OAUTH_JWKS_URL),
+    principalClaim: e.RELAY_OAUTH_PRINCIPAL_CLAIM ?? 'sub',
+    jwksCooldownMs: cooldownMs,
+  };
 }
 
 /** Loopback hosts, where an open relay (no API keys) may listen. */
@@ -345,14 +398,19 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): RelayCo
   if (e.RELAY_WEBHOOK_TIMEOUT < 100 || e.RELAY_WEBHOOK_TIMEOUT > 60_000) throw new ConfigError('RELAY_WEBHOOK_TIMEOUT: must be between 100ms and 60s');
   if (e.RELAY_WEBHOOK_SUSPEND_AFTER < 1000) throw new ConfigError('RELAY_WEBHOOK_SUSPEND_AFTER: must be at least 1s');
   const apiKeys = parseApiKeys(e.RELAY_API_KEYS);
-  if (apiKeys.size === 0 && !isLoopbackHost(e.HOST)) {
-    throw new ConfigError(`HOST=${JSON.stringify(e.HOST)}: refusing to serve without RELAY_API_KEYS on a non-loopback address`);
+  const oauth = parseOAuth(e);
+  if (apiKeys.size === 0 && !oauth && !isLoopbackHost(e.HOST)) {
+    throw new ConfigError(`HOST=${JSON.stringify(e.HOST)}: refusing to serve without RELAY_API_KEYS or RELAY_OAUTH_ISSUER on a non-loopback address`);
+  }
+  if (oauth && e.RELAY_PUBLIC_URL === undefined && !isLoopbackHost(e.HOST)) {
+    throw new ConfigError('RELAY_OAUTH_ISSUER: set RELAY_PUBLIC_URL to the address clients use (access tokens name <it>/mcp as their audience)');
   }
   return {
     logLevel: e.RELAY_LOG_LEVEL,
     apiKeys,
     allowedOrigins: e.RELAY_ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     adminPrincipals: new Set(e.RELAY_ADMIN_PRINCIPALS.split(',').map((s) => s.trim()).filter(Boolean)),
+    oauth,
     limits: {
       streams: { perPrincipal: e.RELAY_MAX_STREAMS_PER_PRINCIPAL, total: e.RELAY_MAX_STREAMS },
       sessions: { perPrincipal: e.RELAY_MAX_SESSIONS_PER_PRINCIPAL, total: e.RELAY_MAX_SESSIONS },

@@ -1,5 +1,8 @@
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import type express from 'express';
+import { type AccessTokens, looksLikeJwt } from './access-tokens.js';
+import type { ProtectedResource } from './protected-resource.js';
+import { SCOPES, type Credential } from './scopes.js';
 
 /** The principal every request runs as when no API keys are configured (loopback only). */
 export const OPEN_PRINCIPAL = 'local';
@@ -11,38 +14,65 @@ declare module 'express-serve-static-core' {
   }
 }
 
-function authFor(token: string, principal: string): AuthInfo {
-  return { token, clientId: principal, scopes: [], extra: { principal } };
+function authFor(token: string, principal: string, credential: Credential, admin: boolean, scopes: string[] = [], expiresAt?: number): AuthInfo {
+  return { token, clientId: principal, scopes, expiresAt, extra: { principal, credential, admin } };
+}
+
+export interface AccessOptions {
+  /** `RELAY_API_KEYS`: bearer key → principal. */
+  apiKeys: ReadonlyMap<string, string>;
+  /** `RELAY_ADMIN_PRINCIPALS`: API-key principals that are admins. */
+  admins: ReadonlySet<string>;
+  /** Access tokens from the configured issuers; `undefined` without `RELAY_OAUTH_ISSUER`. */
+  tokens: AccessTokens | undefined;
+  /** Answers 401 with the challenge that points at the protected-resource metadata. */
+  resource: ProtectedResource;
 }
 
 /**
- * Bearer tokens from `RELAY_API_KEYS`, each mapped to a principal. Without keys the relay
- * is open (it then only listens on loopback) and every request is {@link OPEN_PRINCIPAL}.
+ * Bearer credentials: an API key from `RELAY_API_KEYS`, mapped to its principal, or a JWT
+ * access token from a configured issuer, whose principal claim is the principal and whose
+ * scopes bound what it may do. Anything else is 401 with a `WWW-Authenticate` challenge.
+ * Without keys and issuers the relay is open (it then only listens on loopback) and every
+ * request is {@link OPEN_PRINCIPAL}. An issuer whose keys cannot be fetched fails the request
+ * (503 `issuer_unavailable`, through the error handler).
  */
-export function bearerAuth(apiKeys: ReadonlyMap<string, string>): express.RequestHandler {
-  return (req, res, next) => {
-    if (apiKeys.size === 0) {
-      req.auth = authFor('', OPEN_PRINCIPAL);
+export function bearerAuth(options: AccessOptions): express.RequestHandler {
+  const { apiKeys, admins, tokens, resource } = options;
+  return async (req, res, next) => {
+    if (apiKeys.size === 0 && !tokens) {
+      req.auth = authFor('', OPEN_PRINCIPAL, 'open', true);
       return next();
     }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    const principal = match ? apiKeys.get(match[1]!) : undefined;
-    if (!match || principal === undefined) {
-      res
-        .status(401)
-        .set('WWW-Authenticate', `Bearer realm="mcp-event-relay"${match ? ', error="invalid_token"' : ''}`)
-        .json({ error: 'unauthorized', message: match ? 'the bearer token is not valid' : 'a bearer token is required (Authorization: Bearer <key>)' });
-      return;
+    if (!match) return resource.unauthorized(res, { invalid: false, message: 'a bearer token is required (Authorization: Bearer <key or access token>)' });
+    const bearer = match[1]!;
+    const principal = apiKeys.get(bearer);
+    if (principal !== undefined) {
+      req.auth = authFor(bearer, principal, 'key', admins.has(principal));
+      return next();
     }
-    req.auth = authFor(match[1]!, principal);
+    if (!tokens || !looksLikeJwt(bearer)) return resource.unauthorized(res, { invalid: true, message: 'the bearer token is not valid' });
+    const outcome = await tokens.verify(bearer);
+    if (!outcome.ok) return resource.unauthorized(res, { invalid: true, message: outcome.reason });
+    const { token } = outcome;
+    req.auth = authFor(bearer, token.principal, 'token', token.scopes.includes(SCOPES.admin), token.scopes, token.expiresAt);
     next();
   };
 }
 
-/** The principal a request runs as: the one its bearer key maps to, {@link OPEN_PRINCIPAL} on an open relay. */
+/** The principal a request runs as: the one its bearer key or token maps to, {@link OPEN_PRINCIPAL} on an open relay. */
 export function principalOf(auth: AuthInfo | undefined): string {
   const principal = auth?.extra?.principal;
   return typeof principal === 'string' ? principal : OPEN_PRINCIPAL;
+}
+
+/**
+ * Whether a request may write through the operator API and see every group: an API key of a
+ * principal in `RELAY_ADMIN_PRINCIPALS`, an access token with `relay:admin`, anyone on an open relay.
+ */
+export function isAdmin(auth: AuthInfo | undefined): boolean {
+  return auth?.extra?.admin === true;
 }
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);

@@ -4,6 +4,7 @@ import { LogError } from '../log/log-error.js';
 import { MemoryError } from '../customer-memory/customer-memory.js';
 import type { Logger } from '../observe/logger.js';
 import { RepeatedFailures } from '../observe/repeated-failures.js';
+import { IssuerUnavailable } from './issuer-keys.js';
 import { JSON_TOO_DEEP } from './json-depth.js';
 
 /** A store that cannot be reached, or is closed: the same request may succeed later. */
@@ -36,6 +37,7 @@ interface Failure {
 /** What a thrown error tells the client: a reason code and a sentence of our own. */
 function failureOf(error: unknown): Failure {
   if (isStoreFailure(error)) return { status: 503, error: 'store_unavailable', message: 'the store is not reachable; retry shortly' };
+  if (error instanceof IssuerUnavailable) return { status: 503, error: 'issuer_unavailable', message: "the token issuer's signing keys could not be fetched; retry shortly" };
   // The router decodes path parameters before any handler runs; bad escapes are the client's.
   if (error instanceof URIError) return { status: 400, error: 'malformed_uri', message: 'the path has malformed percent-encoding' };
   if (error instanceof MemoryError && error.code === 'invalid_input') return { status: 400, error: 'invalid_input', message: error.message };

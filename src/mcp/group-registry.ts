@@ -1,5 +1,5 @@
 import type express from 'express';
-import { principalOf } from '../http/access.js';
+import { isAdmin, principalOf } from '../http/access.js';
 import type { EventLog } from '../log/event-log.js';
 import { groupUris } from './resource-uris.js';
 import { forbiddenGroup, limitReached } from './wire-errors.js';
@@ -17,16 +17,14 @@ export function ownedGroup(principal: string, group: string | undefined): string
 }
 
 /**
- * Which consumer groups a request may see in the operator views (`/metrics`, `/status`): its
- * principal's own; every group for a principal in `RELAY_ADMIN_PRINCIPALS`, and on an open
- * relay (no keys: loopback only, every request is `OPEN_PRINCIPAL`).
+ * Which consumer groups a request may see in the operator views (`/metrics`, `/status`) and the
+ * operator API: its principal's own; every group for an admin (a principal in
+ * `RELAY_ADMIN_PRINCIPALS`, a token with `relay:admin`, anyone on an open relay).
  */
-export function groupScope(apiKeys: ReadonlyMap<string, string>, admins: ReadonlySet<string>): (req: express.Request) => (group: string) => boolean {
-  return (req) => {
-    const principal = principalOf(req.auth);
-    if (apiKeys.size === 0 || admins.has(principal)) return () => true;
-    return (group) => ownsGroup(principal, group);
-  };
+export function groupScope(req: express.Request): (group: string) => boolean {
+  if (isAdmin(req.auth)) return () => true;
+  const principal = principalOf(req.auth);
+  return (group) => ownsGroup(principal, group);
 }
 
 /** How many of a full principal's least recently used names one attempt to make room examines. */
@@ -43,7 +41,8 @@ export interface GroupRegistryOptions {
 /**
  * The consumer group names agents use: what the operator views report, and the bound on how
  * many names one principal may create. A name is registered by a claim from it (a claim
- * creates the group in the log); each principal's own group is always known and not counted.
+ * creates the group in the log); each principal's own group is not counted, and is always known:
+ * a configured principal's from the start, an access token's principal's from its first claim.
  *
  * A principal at the bound gets room by forgetting names that are idle and empty: nothing
  * pending (so nothing leased either) and nobody listening to their `events://` URI, in either
@@ -53,7 +52,7 @@ export interface GroupRegistryOptions {
  * indexes.
  */
 export class GroupRegistry {
-  readonly #defaults: ReadonlySet<string>;
+  readonly #defaults: Set<string>;
   /** Per principal, its names from least to most recently used, each with the number of its last use. */
   readonly #byPrincipal = new Map<string, Map<string, number>>();
   #uses = 0;
@@ -75,7 +74,10 @@ export class GroupRegistry {
    */
   async use(principal: string, group: string | undefined): Promise<string> {
     const name = ownedGroup(principal, group);
-    if (name === principal) return name;
+    if (name === principal) {
+      this.#defaults.add(principal);
+      return name;
+    }
     let names = this.#byPrincipal.get(principal);
     if (!names) this.#byPrincipal.set(principal, (names = new Map()));
     const full = () => !names.has(name) && names.size >= this.options.perPrincipal;

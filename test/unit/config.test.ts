@@ -36,7 +36,7 @@ describe('configuration', () => {
     [{ RELAY_MAX_DELIVERIES: '0' }, [], /^RELAY_MAX_DELIVERIES="0"/],
     [{ RELAY_LOG_LEVEL: 'loud' }, [], /^RELAY_LOG_LEVEL="loud"/],
     [{}, ['--bogus'], /Unknown option '--bogus'/],
-    [{ HOST: '0.0.0.0' }, [], /^HOST="0.0.0.0": refusing to serve without RELAY_API_KEYS on a non-loopback address$/],
+    [{ HOST: '0.0.0.0' }, [], /^HOST="0.0.0.0": refusing to serve without RELAY_API_KEYS or RELAY_OAUTH_ISSUER on a non-loopback address$/],
     [{ RELAY_API_KEYS: 'short:alice' }, [], /^RELAY_API_KEYS: each entry is <key>:<principal>/],
     [{ RELAY_API_KEYS: 'k_0123456789abcdef:Alice!' }, [], /^RELAY_API_KEYS: principal "Alice!" must be/],
     [{ RELAY_API_KEYS: 'k_0123456789abcdef:relay' }, [], /^RELAY_API_KEYS: principal "relay" is reserved/],
@@ -47,6 +47,18 @@ describe('configuration', () => {
     [{ RELAY_DROP_WINDOW_S: '5' }, [], /^RELAY_DROP_WINDOW_S="5"/],
     [{ RELAY_DROP_ALERT: '2' }, [], /^RELAY_DROP_ALERT="2"/],
     [{ RELAY_DROP_ALERT: 'often' }, [], /^RELAY_DROP_ALERT="often"/],
+    [{ RELAY_OAUTH_ISSUER: 'http://auth.example.com' }, [], /^RELAY_OAUTH_ISSUER="http:\/\/auth.example.com": expected an https URL without query or fragment \(http only on loopback\)$/],
+    [{ RELAY_OAUTH_ISSUER: 'auth.example.com' }, [], /^RELAY_OAUTH_ISSUER="auth.example.com": expected an https URL/],
+    [{ RELAY_OAUTH_ISSUER: 'https://auth.example.com/?tenant=1' }, [], /^RELAY_OAUTH_ISSUER="https:\/\/auth.example.com\/\?tenant=1": expected an https URL/],
+    [{ RELAY_OAUTH_ISSUER: 'https://a.example.com', RELAY_OAUTH_JWKS_URL: 'http://keys.example.com/jwks' }, [], /^RELAY_OAUTH_JWKS_URL="http:\/\/keys.example.com\/jwks": expected an https URL/],
+    [{ RELAY_OAUTH_ISSUER: 'https://a.example.com,https://b.example.com', RELAY_OAUTH_JWKS_URL: 'https://a.example.com/jwks' }, [], /^RELAY_OAUTH_JWKS_URL: only with a single RELAY_OAUTH_ISSUER/],
+    [{ RELAY_OAUTH_JWKS_URL: 'https://a.example.com/jwks' }, [], /^RELAY_OAUTH_JWKS_URL: set RELAY_OAUTH_ISSUER too/],
+    [{ RELAY_OAUTH_PRINCIPAL_CLAIM: 'email' }, [], /^RELAY_OAUTH_PRINCIPAL_CLAIM: set RELAY_OAUTH_ISSUER too/],
+    [{ RELAY_OAUTH_JWKS_COOLDOWN: '1m' }, [], /^RELAY_OAUTH_JWKS_COOLDOWN: set RELAY_OAUTH_ISSUER too/],
+    [{ RELAY_OAUTH_ISSUER: 'https://a.example.com', RELAY_OAUTH_PRINCIPAL_CLAIM: 'a claim' }, [], /^RELAY_OAUTH_PRINCIPAL_CLAIM="a claim": expected a claim name/],
+    [{ RELAY_OAUTH_ISSUER: 'https://a.example.com', RELAY_OAUTH_JWKS_COOLDOWN: 'soon' }, [], /^RELAY_OAUTH_JWKS_COOLDOWN="soon": expected a duration/],
+    [{ RELAY_OAUTH_ISSUER: 'https://a.example.com', RELAY_OAUTH_JWKS_COOLDOWN: '1h' }, [], /^RELAY_OAUTH_JWKS_COOLDOWN: must be at most 10m$/],
+    [{ HOST: '0.0.0.0', RELAY_OAUTH_ISSUER: 'https://a.example.com' }, [], /^RELAY_OAUTH_ISSUER: set RELAY_PUBLIC_URL to the address clients use/],
   ])('fails fast with one line naming the setting: %j %j', (env, argv, message) => {
     const attempt = () => loadConfig(env, argv);
     expect(attempt).toThrow(ConfigError);

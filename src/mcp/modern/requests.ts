@@ -138,7 +138,7 @@ function honourOwnGroupsOnly(params: unknown, principal: string): string[] {
 }
 
 /** The `resourceSubscriptions` a listen request asks for, as sent. */
-function listenedUris(params: unknown): unknown[] {
+export function listenedUris(params: unknown): unknown[] {
   const uris = (params as { notifications?: { resourceSubscriptions?: unknown } } | undefined)?.notifications?.resourceSubscriptions;
   return Array.isArray(uris) ? uris : [];
 }
