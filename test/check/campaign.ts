@@ -1,6 +1,6 @@
 import { runSchedule, type RunOptions, type RunResult } from './execute.js';
 import { startCheckRedis, type CheckRedis } from './redis.js';
-import { describeOp, drawSchedule, type OpKind, type Schedule, type StoreKind } from './schedule.js';
+import { describeOp, type DrawOptions, drawSchedule, type OpKind, type Schedule, type StoreKind } from './schedule.js';
 import { restrict, shrinkSchedule, type ShrinkBudget } from './shrink.js';
 
 export interface CampaignOptions {
@@ -11,6 +11,8 @@ export interface CampaignOptions {
   schedulePath?: string;
   seeds: number[];
   ops: number;
+  /** How each seed's schedule is drawn (`--webhooks`). */
+  draw?: DrawOptions;
   /** Run only these operations of each seed's schedule (a shrunk reproduction). */
   only?: number[];
   /** No shrinking when undefined. */
@@ -34,8 +36,8 @@ export interface Summary {
 }
 
 /** The command that runs `seed` again (with `only`, exactly the shrunk schedule). */
-export function rerunCommand(store: StoreKind, seed: number, ops: number, only?: readonly number[], schedulePath?: string): string {
-  const what = schedulePath ? `--schedule ${schedulePath}` : `--seed ${seed} --ops ${ops}`;
+export function rerunCommand(store: StoreKind, seed: number, ops: number, only?: readonly number[], schedulePath?: string, draw: DrawOptions = {}): string {
+  const what = schedulePath ? `--schedule ${schedulePath}` : `--seed ${seed} --ops ${ops}${draw.webhooks ? ' --webhooks' : ''}`;
   return `npm run check -- --store ${store} ${what}${only ? ` --only ${only.join(',')}` : ''}`;
 }
 
@@ -51,7 +53,7 @@ export async function runCampaign(options: CampaignOptions): Promise<Summary> {
     if (options.store === 'redis') redis = await startCheckRedis();
     const runOptions: RunOptions = { trace: options.trace, ...(redis ? { redisUrl: redis.url, flushRedis: () => redis!.flush() } : {}) };
     for (const seed of options.seeds) {
-      const full = options.schedule ?? drawSchedule(seed, options.store, options.ops);
+      const full = options.schedule ?? drawSchedule(seed, options.store, options.ops, options.draw);
       const indices = options.only ?? full.ops.map((_, i) => i);
       const result = await runSchedule(restrict(full, indices), runOptions);
       add(summary, result);
@@ -70,9 +72,9 @@ export async function runCampaign(options: CampaignOptions): Promise<Summary> {
         options.print(`  settings ${JSON.stringify(full.settings)}`);
         for (const i of shrunk.kept) options.print(`  #${i} ${describeOp(full.ops[i]!)}`);
         report(shrunk.result, 'failures of the shrunk schedule');
-        options.print(`rerun the shrunk schedule: ${rerunCommand(options.store, seed, options.ops, shrunk.kept, options.schedulePath)}`);
+        options.print(`rerun the shrunk schedule: ${rerunCommand(options.store, seed, options.ops, shrunk.kept, options.schedulePath, options.draw)}`);
       }
-      options.print(`rerun: ${rerunCommand(options.store, seed, options.ops, options.only, options.schedulePath)}`);
+      options.print(`rerun: ${rerunCommand(options.store, seed, options.ops, options.only, options.schedulePath, options.draw)}`);
     }
   } finally {
     await redis?.stop();

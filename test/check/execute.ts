@@ -1,6 +1,6 @@
 import { GroupConsumers } from './consumers.js';
 import { LOG_START, Model } from './model.js';
-import { createReader } from './readers/index.js';
+import { createReader, WebhookReader } from './readers/index.js';
 import { startRelayUnderTest } from './relay-under-test.js';
 import { describeOp, FILTERS, type Op, type OpKind, type Schedule } from './schedule.js';
 import { type Run, verifyRun, type Verdict } from './verify.js';
@@ -112,9 +112,18 @@ async function apply(run: Run, op: Op): Promise<boolean> {
       else reader.cut();
       return true;
     }
+    case 'refuse':
+    case 'reject': {
+      const reader = readers[op.reader];
+      if (!(reader instanceof WebhookReader)) return false;
+      if (op.kind === 'refuse') reader.refuse(op.ms);
+      else reader.reject(op.ms, op.status);
+      return true;
+    }
     case 'kill':
     case 'restart': {
       if (!relay.restartable) return false;
+      for (const reader of readers) reader?.relayStopping(op.kind);
       if (op.kind === 'kill') await relay.kill();
       else if (!(await relay.stop())) run.failures.push('the relay did not exit within 10 s of SIGTERM (it was killed)');
       await relay.start();

@@ -62,6 +62,14 @@ function relayEnv(settings: SeedSettings, storeUrl: string, port: number): Recor
     RELAY_RETENTION_INTERVAL: '24h',
     // The model holds the events the checker sent; the reactions would append derived ones.
     RELAY_REACTIONS: 'off',
+    // Webhook subscribers' receivers listen on loopback; their retries outlast any spell of
+    // failure a schedule holds (about 30 s of them), so no event is given up. The lease is
+    // renewed at the relay's 1 s scans, so it must outlast a few of them (a lapse restarts
+    // the sender from its watermark); on Redis it holds a killed relay's subscriptions back
+    // this long after the restart.
+    RELAY_WEBHOOK_ALLOW: 'loopback',
+    RELAY_WEBHOOK_RETRY: '100ms,200ms,400ms,700ms,1s,2s,3s,5s,8s,10s',
+    RELAY_WEBHOOK_LEASE: '6s',
   };
 }
 

@@ -4,14 +4,17 @@ import { formatSummary, runCampaign } from './campaign.js';
 import type { Schedule, StoreKind } from './schedule.js';
 
 /**
- * `npm run check -- --seeds 200 --store sqlite|memory|redis [--seed N] [--ops K] [--only i,j]`
+ * `npm run check -- --seeds 200 --store sqlite|memory|redis [--seed N] [--ops K] [--only i,j] [--webhooks]`
  *
  * Runs the seeded fault checker: each seed draws a schedule of webhooks, retention trims,
  * paused and cut readers, relay kills and restarts, rotations and group claims, runs it
- * against a real relay and checks every reader and the group against the model. Exits 1
- * when any seed fails (after printing a shrunk schedule and how to rerun it).
+ * against a real relay and checks every reader and the group against the model. With
+ * `--webhooks` each schedule also holds webhook subscribers whose receivers refuse
+ * connections or answer 5xx for a while. Exits 1 when any seed fails (after printing a
+ * shrunk schedule and how to rerun it).
  */
-const usage = 'usage: npm run check -- [--seeds N | --seed N] [--first S] [--store sqlite|memory|redis] [--ops K] [--only i,j,…] [--no-shrink] [--shrink-runs N] [--trace] [--schedule file.json]';
+const usage =
+  'usage: npm run check -- [--seeds N | --seed N] [--first S] [--store sqlite|memory|redis] [--ops K] [--webhooks] [--only i,j,…] [--no-shrink] [--shrink-runs N] [--trace] [--schedule file.json]';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -23,6 +26,7 @@ async function main(): Promise<number> {
       ops: { type: 'string', default: '30' },
       only: { type: 'string' },
       schedule: { type: 'string' },
+      webhooks: { type: 'boolean', default: false },
       'no-shrink': { type: 'boolean', default: false },
       trace: { type: 'boolean', default: false },
       'shrink-runs': { type: 'string', default: '40' },
@@ -61,6 +65,7 @@ async function main(): Promise<number> {
     schedulePath: values.schedule,
     seeds,
     ops,
+    draw: { webhooks: values.webhooks },
     only,
     shrink: values['no-shrink'] ? undefined : { maxRuns: int('shrink-runs', values['shrink-runs'], 0), maxMs: 10 * 60_000 },
     print: (line) => console.log(line),

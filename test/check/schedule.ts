@@ -8,7 +8,8 @@ import { Prng } from './prng.js';
  */
 
 export type StoreKind = 'sqlite' | 'memory' | 'redis';
-export type ReaderKind = 'push-legacy' | 'push-modern' | 'poll' | 'feed';
+export type ReaderKind = 'push-legacy' | 'push-modern' | 'poll' | 'feed' | 'webhook';
+/** The kinds the seed's main stream draws; webhook subscribers come from their own stream ({@link DrawOptions}). */
 export const READER_KINDS: readonly ReaderKind[] = ['push-legacy', 'push-modern', 'poll', 'feed'];
 
 /** Types the senders use; `misc.ping` is not in the catalogue, so the relay names it `standard.misc.ping`. */
@@ -19,6 +20,8 @@ export const normalizedType = (sent: string): string => (sent === 'misc.ping' ? 
 export const FILTERS: readonly (readonly string[])[] = [['payment.failed'], ['order.shipped', 'ticket.escalated'], ['standard.misc.ping']];
 
 export const READER_SLOTS = 6;
+/** Webhook subscribers take the slots after the other readers', which no operation of the main stream names. */
+export const WEBHOOK_SLOTS = 2;
 export const CONSUMER_SLOTS = 3;
 
 export interface SeedSettings {
@@ -54,9 +57,23 @@ export type Op =
   /** Waits past the lease, so unacked claims can be claimed again. */
   | { kind: 'expire' }
   /** Lets the relay and readers run for a moment. */
-  | { kind: 'settle'; ms: number };
+  | { kind: 'settle'; ms: number }
+  /** A webhook subscriber's receiver refuses connections (its listener closed) for `ms`; later operations overlap it. */
+  | { kind: 'refuse'; reader: number; ms: number }
+  /** A webhook subscriber's receiver answers `status` to every delivery for `ms`; later operations overlap it. */
+  | { kind: 'reject'; reader: number; ms: number; status: number };
 
 export type OpKind = Op['kind'];
+/** What the main stream draws: everything but the receiver faults of webhook subscribers. */
+type MainKind = Exclude<OpKind, 'refuse' | 'reject'>;
+
+export interface DrawOptions {
+  /**
+   * Adds webhook subscribers and spells of their receivers failing, drawn from a stream of
+   * their own: the seed's other operations are exactly the ones it draws without them.
+   */
+  webhooks?: boolean;
+}
 
 export interface Schedule {
   seed: number;
@@ -65,7 +82,7 @@ export interface Schedule {
   ops: Op[];
 }
 
-export function drawSchedule(seed: number, store: StoreKind, opCount: number): Schedule {
+export function drawSchedule(seed: number, store: StoreKind, opCount: number, options: DrawOptions = {}): Schedule {
   const rng = new Prng(seed);
   const settings: SeedSettings = {
     heartbeatMs: rng.int(150, 300),
@@ -75,7 +92,7 @@ export function drawSchedule(seed: number, store: StoreKind, opCount: number): S
     bufferBytes: rng.pick([4096, 16_384]),
   };
   const restartable = store !== 'memory';
-  const weights: Record<OpKind, number> = {
+  const weights: Record<MainKind, number> = {
     send: 20,
     duplicate: 5,
     trim: 8,
@@ -95,7 +112,42 @@ export function drawSchedule(seed: number, store: StoreKind, opCount: number): S
   // Most seeds open a couple of readers first, so there is something to deliver to.
   for (let i = rng.int(0, 3); i > 0; i--) ops.push(drawOpen(rng));
   while (ops.length < opCount) ops.push(drawOp(rng, rng.weighted(weights)));
-  return { seed, store, settings, ops };
+  return { seed, store, settings, ops: options.webhooks ? withWebhooks(seed, ops) : ops };
+}
+
+/** Mixed into the seed for the webhook stream, so it draws independently of the main one. */
+const WEBHOOK_STREAM = 0x5ebb_00c5;
+
+/**
+ * The seed's operations with webhook subscribers slotted in: one or two, opened in the first
+ * half, and a few spells of a receiver refusing connections or answering 5xx after its
+ * subscriber opened. Everything else they meet — kills, restarts, trims — is the main
+ * stream's.
+ */
+function withWebhooks(seed: number, ops: readonly Op[]): Op[] {
+  const rng = new Prng((seed ^ WEBHOOK_STREAM) >>> 0);
+  const extra: { at: number; op: Op }[] = [];
+  const opened: number[] = [];
+  for (let slot = 0, count = rng.int(1, WEBHOOK_SLOTS); slot < count; slot++) {
+    const at = rng.int(0, Math.floor(ops.length / 2));
+    opened.push(at);
+    const filter = rng.chance(0.4) ? rng.int(0, FILTERS.length - 1) : null;
+    extra.push({ at, op: { kind: 'open', reader: READER_SLOTS + slot, as: 'webhook', filter, from: rng.chance(0.75) ? 'start' : 'head', stalled: false } });
+  }
+  for (let faults = rng.int(1, 4); faults > 0; faults--) {
+    const slot = rng.int(0, opened.length - 1);
+    const at = rng.int(opened[slot]!, ops.length);
+    const reader = READER_SLOTS + slot;
+    const ms = rng.int(200, 2000);
+    extra.push({ at, op: rng.chance(0.5) ? { kind: 'refuse', reader, ms } : { kind: 'reject', reader, ms, status: rng.pick([500, 502, 503]) } });
+  }
+  // Each extra operation goes before the seed's operation at its index (or at the end), in the order drawn.
+  const merged: Op[] = [];
+  for (let i = 0; i <= ops.length; i++) {
+    for (const e of extra) if (e.at === i) merged.push(e.op);
+    if (i < ops.length) merged.push(ops[i]!);
+  }
+  return merged;
 }
 
 function drawOpen(rng: Prng): Op {
@@ -109,7 +161,7 @@ function drawOpen(rng: Prng): Op {
   };
 }
 
-function drawOp(rng: Prng, kind: OpKind): Op {
+function drawOp(rng: Prng, kind: MainKind): Op {
   const reader = rng.int(0, READER_SLOTS - 1);
   const salt = rng.int(1, 2 ** 31 - 1);
   switch (kind) {

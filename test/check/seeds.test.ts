@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,7 +6,7 @@ import { skipRedis } from '../support/redis-server.js';
 import { rerunCommand } from './campaign.js';
 import { runSchedule, type RunOptions } from './execute.js';
 import { startCheckRedis, type CheckRedis } from './redis.js';
-import { drawSchedule, type Schedule, type StoreKind } from './schedule.js';
+import { drawSchedule, type Op, type Schedule, type StoreKind } from './schedule.js';
 
 /**
  * A fixed handful of the fault checker's seeds on every store, small enough for `npm test`
@@ -21,6 +22,18 @@ const SEEDS: Record<StoreKind, number[]> = {
   redis: [43, 50, 60],
 };
 const SEED_MS = 90_000;
+
+/**
+ * Seeds drawn with webhook subscribers (`--webhooks`), one per store: deliveries through a
+ * kill -9 and a graceful restart with the receivers answering 5xx and refusing connections
+ * (sqlite 22), two receivers behind a backlog of ~800 events, one failing while retention
+ * empties the log (memory 10), trims around a graceful restart on Redis (redis 25).
+ */
+const WEBHOOK_SEEDS: Record<StoreKind, number[]> = {
+  sqlite: [22],
+  memory: [10],
+  redis: [25],
+};
 
 /**
  * Hand-written schedules (`scenarios/`): the silent skip — stalled readers of a
@@ -44,8 +57,39 @@ function seedsOf(store: StoreKind, options: () => RunOptions) {
   }
 }
 
+function webhookSeedsOf(store: StoreKind, options: () => RunOptions) {
+  for (const seed of WEBHOOK_SEEDS[store]) {
+    it(`seed ${seed} with webhook subscribers`, { timeout: SEED_MS }, async () => {
+      const result = await runSchedule(drawSchedule(seed, store, OPS, { webhooks: true }), options());
+      expectPass(result.failures, rerunCommand(store, seed, OPS, undefined, undefined, { webhooks: true }));
+    });
+  }
+}
+
+const isWebhookOp = (op: Op) => op.kind === 'refuse' || op.kind === 'reject' || (op.kind === 'open' && op.as === 'webhook');
+
+describe('fault checker: schedules', () => {
+  it('draws the pinned seeds as it always has', () => {
+    const draws = Object.entries(SEEDS).flatMap(([store, seeds]) => seeds.map((seed) => drawSchedule(seed, store as StoreKind, OPS)));
+    expect(createHash('sha256').update(JSON.stringify(draws)).digest('hex')).toBe('c95595b7c5a170c462a0a595c54388534960505d8fda168987fad14162989205');
+  });
+
+  it('adds webhook subscribers without changing the rest of any schedule', () => {
+    for (const store of ['sqlite', 'memory', 'redis'] as const) {
+      for (let seed = 0; seed < 300; seed++) {
+        const withWebhooks = drawSchedule(seed, store, 30, { webhooks: true });
+        const plain = drawSchedule(seed, store, 30);
+        expect(withWebhooks.ops.filter((op) => !isWebhookOp(op))).toEqual(plain.ops);
+        expect(withWebhooks.settings).toEqual(plain.settings);
+        expect(withWebhooks.ops.some((op) => op.kind === 'open' && op.as === 'webhook')).toBe(true);
+      }
+    }
+  });
+});
+
 describe('fault checker: sqlite', () => {
   seedsOf('sqlite', () => ({}));
+  webhookSeedsOf('sqlite', () => ({}));
   for (const name of SCENARIOS) {
     it(`scenario ${name}`, { timeout: SEED_MS }, async () => {
       const path = join(import.meta.dirname, 'scenarios', name);
@@ -58,6 +102,7 @@ describe('fault checker: sqlite', () => {
 
 describe('fault checker: memory', () => {
   seedsOf('memory', () => ({}));
+  webhookSeedsOf('memory', () => ({}));
 });
 
 describe.skipIf(skipRedis)('fault checker: redis', () => {
@@ -67,4 +112,5 @@ describe.skipIf(skipRedis)('fault checker: redis', () => {
   });
   afterAll(() => redis?.stop());
   seedsOf('redis', () => ({ redisUrl: redis!.url, flushRedis: () => redis!.flush() }));
+  webhookSeedsOf('redis', () => ({ redisUrl: redis!.url, flushRedis: () => redis!.flush() }));
 });

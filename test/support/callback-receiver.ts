@@ -54,8 +54,9 @@ export class CallbackReceiver {
     return this.secrets[0]!;
   }
 
+  /** Listens on `port` (by default a free one; a stopped receiver's own port starts it again there); rejects when it is taken. */
   async start(port = 0): Promise<this> {
-    this.#server = createServer((req, res) => {
+    const server = createServer((req, res) => {
       void this.#handle(req).then(
         (answer) => {
           if (answer === 'hang') return;
@@ -64,8 +65,15 @@ export class CallbackReceiver {
         () => res.writeHead(500).end(),
       );
     });
-    await new Promise<void>((resolve) => this.#server!.listen(port, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.#server!.address() as AddressInfo).port}/hooks/relay`;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#server = server;
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/relay`;
     return this;
   }
 

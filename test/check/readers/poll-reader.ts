@@ -1,12 +1,9 @@
-import { readRpc } from '../../support/sse-reader.js';
 import { Prng } from '../prng.js';
-import { MODERN_VERSION, modernHeaders } from './push-readers.js';
+import { modernRequest } from './push-readers.js';
 import { Reader, type ReaderContext } from './reader.js';
 import type { ReaderKind } from '../schedule.js';
 
-const clientInfo = { name: 'relay-fault-checker', version: '1.0.0' };
 const POLL_EVERY_MS = 60;
-let nextRequestId = 1;
 
 /**
  * `events/poll` (2026-07-28, stateless) from the reader's position: pages of up to
@@ -42,17 +39,10 @@ export class PollReader extends Reader {
       maxEvents: this.#rng.pick([20, 100, 1000]),
       timeoutMs: this.#rng.pick([0, 0, 200]),
       ...(this.filter ? { arguments: { types: [...this.filter] } } : {}),
-      _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN_VERSION, 'io.modelcontextprotocol/clientInfo': clientInfo, 'io.modelcontextprotocol/clientCapabilities': { events: {} } },
     };
     let answer;
     try {
-      const res = await fetch(`${this.context.url}/mcp`, {
-        method: 'POST',
-        headers: modernHeaders('events/poll'),
-        body: JSON.stringify({ jsonrpc: '2.0', id: nextRequestId++, method: 'events/poll', params }),
-        signal: abort.signal,
-      });
-      answer = await readRpc(res);
+      answer = await modernRequest(this.context.url, 'events/poll', params, abort.signal);
     } finally {
       clearTimeout(timer);
       this.#abort = undefined;

@@ -1,5 +1,5 @@
 import type { EventSourceMessage } from 'eventsource-parser';
-import { readRpc } from '../../support/sse-reader.js';
+import { readRpc, type RpcMessage } from '../../support/sse-reader.js';
 import { parsePushFrame, splitLegacyId, type PushFrame } from './push-frames.js';
 import { authHeaders } from './reader.js';
 import { SseReaderBase } from './sse-reader-base.js';
@@ -19,7 +19,24 @@ export function modernHeaders(method: string, extra: Record<string, string> = {}
 }
 export const LEGACY_VERSION = '2025-11-25';
 const clientInfo = { name: 'relay-fault-checker', version: '1.0.0' };
+/** The `_meta` of the checker's 2026-07-28 requests: the version, the client, the `events` capability. */
+const modernMeta = {
+  'io.modelcontextprotocol/protocolVersion': MODERN_VERSION,
+  'io.modelcontextprotocol/clientInfo': clientInfo,
+  'io.modelcontextprotocol/clientCapabilities': { events: {} },
+};
 let nextRequestId = 1;
+
+/** One 2026-07-28 request to `<base>/mcp` as the checker's client, its JSON-RPC answer parsed. */
+export async function modernRequest(base: string, method: string, params: Record<string, unknown>, signal: AbortSignal): Promise<RpcMessage> {
+  const res = await fetch(`${base}/mcp`, {
+    method: 'POST',
+    headers: modernHeaders(method),
+    body: JSON.stringify({ jsonrpc: '2.0', id: nextRequestId++, method, params: { ...params, _meta: modernMeta } }),
+    signal,
+  });
+  return readRpc(res);
+}
 
 /**
  * `events/stream` readers of both eras. Each frame becomes an observation: an event, a gap
@@ -63,12 +80,11 @@ abstract class PushReader extends SseReaderBase {
 
 export class PushModernReader extends PushReader {
   protected async connectOnce(): Promise<void> {
-    const meta = { 'io.modelcontextprotocol/protocolVersion': MODERN_VERSION, 'io.modelcontextprotocol/clientInfo': clientInfo, 'io.modelcontextprotocol/clientCapabilities': { events: {} } };
     const refused = await this.stream({
       method: 'POST',
       path: '/mcp',
       headers: modernHeaders('events/stream'),
-      body: JSON.stringify({ jsonrpc: '2.0', id: nextRequestId++, method: 'events/stream', params: { ...this.streamParams(), _meta: meta } }),
+      body: JSON.stringify({ jsonrpc: '2.0', id: nextRequestId++, method: 'events/stream', params: { ...this.streamParams(), _meta: modernMeta } }),
     });
     if (refused) {
       this.note(`events/stream answered ${refused.status} ${refused.text.slice(0, 200)}`);

@@ -15,7 +15,19 @@ export type Observation =
   /** The relay named the reader's position (heartbeat, final result, poll cursor, …). */
   | { k: 'position'; cursor: string; at: number; via: string }
   /** Something a failure report should show (a refused request, a protocol oddity). */
-  | { k: 'note'; text: string; at: number };
+  | { k: 'note'; text: string; at: number }
+  /** A webhook delivery of an event the receiver already had (same `webhook-id`): dropped by its dedup. */
+  | { k: 'redelivery'; id: string; at: number }
+  /**
+   * What was delivered may come again: the checker was about to kill (`kill`) or gracefully
+   * restart (`restart`) the relay, or a webhook receiver dropped its connections (`cut`: an
+   * answer it gave may never have reached the relay).
+   */
+  | { k: 'interrupted'; by: Interruption; at: number }
+  /** Something no correct relay does, seen by the reader itself (a bad signature, a wrong `webhook-id`). */
+  | { k: 'violation'; text: string; at: number };
+
+export type Interruption = 'kill' | 'restart' | 'cut';
 
 export interface ReaderContext {
   /** The relay's base URL; the relay may be down for a while (killed, restarting). */
@@ -36,6 +48,12 @@ const BACKOFF_MAX_MS = 400;
  */
 export abstract class Reader {
   readonly observations: Observation[] = [];
+  /**
+   * Whether the relay names this reader's position (heartbeats, poll cursors) as it moves
+   * past events its filter skips. A webhook receiver is told only of matching events and
+   * gaps: its walk asks for the matching events alone.
+   */
+  readonly namesPositions: boolean = true;
   position: string;
   connections = 0;
   #paused = false;
@@ -94,6 +112,11 @@ export abstract class Reader {
     clearTimeout(timer);
     if (!stopped) this.cut();
     return stopped;
+  }
+
+  /** Marks where the relay went down, so redeliveries after it are judged against how it went down. */
+  relayStopping(how: 'kill' | 'restart'): void {
+    this.record({ k: 'interrupted', by: how, at: Date.now() });
   }
 
   /** Ends the current connection from the reader's side; it reconnects unless paused. */
