@@ -131,7 +131,8 @@ function buildCallbacks(stores: Stores, config: RelayConfig, observability: Obse
     suspensionError,
     logger,
     leaseMs: callbacks.leaseMs,
-    scanMs: 1000,
+    // Leases are renewed at scans once a third of them has passed: four scans per lease leave room.
+    scanMs: Math.min(1000, Math.floor(callbacks.leaseMs / 4)),
   });
   observability.callbacks.watchSubscriptions(async () => {
     const all = await stores.webhooks.list();

@@ -154,8 +154,10 @@ export class SubscriptionSender {
         } else {
           this.deps.observer.abandoned(outcome.reason);
           this.deps.logger.warn({ subscription: this.id, eventId: event.id, reason: outcome.reason }, 'webhook delivery abandoned an event');
+          // The gap envelope goes out before the watermark passes the event: a restart in
+          // between sends it again rather than never.
+          if ((await this.#deliver(gapEnvelope(event.id, outcome.reason))).kind === 'stopped') return;
           if (!(await this.#progress({ cursor: event.id, inFlight: null, lastError: outcome.reason }))) return;
-          await this.#deliver(gapEnvelope(event.id, outcome.reason));
         }
       }
     } finally {
@@ -163,9 +165,10 @@ export class SubscriptionSender {
     }
   }
 
+  /** Retention passed the watermark: the receiver is told (until it answers, or the attempts run out), then the watermark moves. */
   async #gap(gap: Gap): Promise<void> {
-    if (!(await this.#progress({ cursor: gap.resumedAt, inFlight: null }))) return;
-    await this.#deliver(gapEnvelope(gap.resumedAt, 'retention'));
+    if ((await this.#deliver(gapEnvelope(gap.resumedAt, 'retention'))).kind === 'stopped') return;
+    await this.#progress({ cursor: gap.resumedAt, inFlight: null });
   }
 
   /**

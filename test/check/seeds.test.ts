@@ -42,7 +42,7 @@ const WEBHOOK_SEEDS: Record<StoreKind, number[]> = {
  * position behind frames already sent — and a consumer group that acked, saw retention
  * empty the log, and then had to see the next events (SQLite once reused positions there).
  */
-const SCENARIOS = ['silent-skip.json', 'heartbeat-behind-backlog.json', 'group-after-full-trim.json'];
+const SCENARIOS = ['silent-skip.json', 'heartbeat-behind-backlog.json', 'group-after-full-trim.json', 'gap-before-watermark.json'];
 
 function expectPass(failures: string[], rerun: string): void {
   expect(failures, `fault checker failures; rerun and shrink with: ${rerun}`).toEqual([]);
