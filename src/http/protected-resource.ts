@@ -29,8 +29,8 @@ export interface Challenge {
  * This relay as an OAuth 2.1 protected resource (MCP authorization, 2025-11-25 and
  * 2026-07-28): its resource URL (`RELAY_PUBLIC_URL` + `/mcp`, or the bound address + `/mcp`),
  * the RFC 9728 metadata naming the configured authorization servers, and the `WWW-Authenticate`
- * challenges of 401 and of 403 for scope, which point at that metadata. Without issuers it
- * serves no metadata and its challenges name only the realm, as for API keys alone.
+ * challenges of 401 and of 403 for scope, which point at that metadata. Without issuers (API
+ * keys alone) the metadata names no authorization server and challenges ask for no scope.
  */
 export class ProtectedResource {
   readonly #issuers: readonly string[];
@@ -67,7 +67,9 @@ export class ProtectedResource {
   metadata(): Record<string, unknown> {
     return {
       resource: this.url,
-      authorization_servers: [...this.#issuers],
+      // With API keys alone no authorization server is named (the member is optional): a client
+      // learns from the document itself that there is no OAuth flow to start.
+      ...(this.enabled ? { authorization_servers: [...this.#issuers] } : {}),
       scopes_supported: [...ALL_SCOPES],
       bearer_methods_supported: ['header'],
       resource_name: 'mcp-event-relay',
@@ -77,7 +79,8 @@ export class ProtectedResource {
   /** A `WWW-Authenticate` value: the realm, the metadata URL and scopes when tokens are accepted, the error. */
   challenge(challenge: Challenge): string {
     const params = ['realm="mcp-event-relay"'];
-    if (this.enabled) params.push(`resource_metadata="${this.metadataUrl}"`, `scope="${(challenge.scope ?? BASIC_SCOPES).join(' ')}"`);
+    if (this.#url !== undefined) params.push(`resource_metadata="${this.metadataUrl}"`);
+    if (this.enabled) params.push(`scope="${(challenge.scope ?? BASIC_SCOPES).join(' ')}"`);
     if (challenge.error) params.push(`error="${challenge.error}"`);
     if (challenge.description) params.push(`error_description="${challenge.description}"`);
     return `Bearer ${params.join(', ')}`;
@@ -111,14 +114,10 @@ export class ProtectedResource {
   router(): express.Router {
     const router = express.Router();
     const metadataPaths = [METADATA_PATH, `${METADATA_PATH}/mcp`];
-    if (this.enabled) {
-      router.get(metadataPaths, (_req, res) => {
-        res.json(this.metadata());
-      });
-      router.all(metadataPaths, methodNotAllowed('GET, HEAD'));
-    } else {
-      router.all(metadataPaths, (_req, res) => sendError(res, 404, 'not_found', 'no authorization server is configured: this relay takes API keys (Authorization: Bearer <key>)'));
-    }
+    router.get(metadataPaths, (_req, res) => {
+      res.json(this.metadata());
+    });
+    router.all(metadataPaths, methodNotAllowed('GET, HEAD'));
     router.all(AUTHORIZATION_SERVER_PATHS, (_req, res) => {
       const message = this.enabled
         ? `this relay is an OAuth resource server, not an authorization server: get a token from ${this.#issuers.join(' or ')} (see ${this.metadataUrl})`

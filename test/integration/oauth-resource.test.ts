@@ -194,14 +194,20 @@ describe('the relay as an OAuth protected resource', () => {
 });
 
 describe('a relay with API keys and no authorization server', () => {
-  it('serves no metadata, challenges without it, and says at the OAuth endpoints that it takes API keys', async () => {
+  it('serves metadata naming no authorization server, points every 401 at it, and says at the OAuth endpoints that it takes API keys', async () => {
     const relay = await startTestRelay({ RELAY_API_KEYS: `${keys.alice}:alice` });
     try {
-      const missing = await fetch(`${relay.url}/mcp`, { method: 'POST' });
-      expect(challengeOf(missing)).toEqual({ realm: 'mcp-event-relay' });
-      const metadata = await fetch(`${relay.url}/.well-known/oauth-protected-resource/mcp`);
-      expect(metadata.status).toBe(404);
-      expect((await metadata.json()) as { message: string }).toMatchObject({ message: expect.stringContaining('API keys') });
+      const metadataUrl = `${relay.url}/.well-known/oauth-protected-resource/mcp`;
+      for (const path of ['/mcp', '/feed', '/status', '/events']) {
+        const missing = await fetch(`${relay.url}${path}`, { method: path === '/mcp' ? 'POST' : 'GET' });
+        expect(missing.status, path).toBe(401);
+        expect(challengeOf(missing), path).toEqual({ realm: 'mcp-event-relay', resource_metadata: metadataUrl });
+      }
+      const metadata = await fetch(metadataUrl);
+      expect(metadata.status).toBe(200);
+      const document = (await metadata.json()) as Record<string, unknown>;
+      expect(document).toMatchObject({ resource: `${relay.url}/mcp`, bearer_methods_supported: ['header'] });
+      expect(document).not.toHaveProperty('authorization_servers');
       for (const path of ['/register', '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
         const res = await fetch(`${relay.url}${path}`, { method: path === '/register' ? 'POST' : 'GET' });
         expect(res.status).toBe(404);
