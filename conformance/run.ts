@@ -1,6 +1,6 @@
 /**
  * `npm run conformance`: the official MCP conformance suite (@modelcontextprotocol/conformance,
- * pinned in package.json) against this relay, in both protocol eras.
+ * pinned in conformance/cli/package.json) against this relay, in both protocol eras.
  *
  * 1. Starts the relay from source on a free loopback port with the memory store and no API
  *    keys (open on loopback: the suite sends no bearer token).
@@ -101,9 +101,12 @@ async function baselineEntries(): Promise<string[]> {
   return [...text.matchAll(/^\s*-\s*([^\s#]+)/gm)].map((m) => m[1]!);
 }
 
-/** The CLI as installed (devDependency), and its version. */
+/**
+ * The CLI as `npm run conformance` installs it in `conformance/cli/` (pinned there, out of the
+ * relay's own install: it is built for Node 22), and its version.
+ */
 function conformanceCli(): { path: string; version: string } {
-  const require = createRequire(import.meta.url);
+  const require = createRequire(join(ROOT, 'conformance', 'cli', 'package.json'));
   const manifest = require.resolve('@modelcontextprotocol/conformance/package.json');
   const pkg = require(manifest) as { version: string; bin: { conformance: string } };
   return { path: join(dirname(manifest), pkg.bin.conformance), version: pkg.version };

@@ -26,8 +26,15 @@ export interface RelayProcess {
  * relay's stderr when it exits first. The reactions are off unless `env` turns them on, as
  * in `testRelayEnv`: tests count the events in the log exactly.
  */
-export async function serveRelay(env: Record<string, string>): Promise<RelayProcess> {
-  const child = runCli(['serve', '--port', '0'], { RELAY_REACTIONS: 'off', ...env });
+export function serveRelay(env: Record<string, string>): Promise<RelayProcess> {
+  return listening(runCli(['serve', '--port', '0'], { RELAY_REACTIONS: 'off', ...env }));
+}
+
+/**
+ * Resolves once `child`, a `serve` started with its stdout and stderr piped, reports its URL;
+ * rejects with its stderr when it exits first.
+ */
+export async function listening(child: ChildProcess): Promise<RelayProcess> {
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const lines: string[] = [];

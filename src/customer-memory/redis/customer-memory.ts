@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { packageFile } from '../../package-root.js';
 import { connectRedis, redisConnectionSchema, type RedisConnectionOptions } from '../../log/redis/connection.js';
 import { type CustomerMemoryOptions, MemoryError, type UpsertOutcome } from '../customer-memory.js';
 import type { StoredFact } from '../fact-rules.js';
@@ -88,12 +87,12 @@ const UPSERT_COMMAND = 'relay_upsertFact';
 let upsertFactSource: string | undefined;
 
 /**
- * `upsert-fact.lua`, read once per process from the package's `src/customer-memory/redis/`
- * folder, found by walking up to `package.json`: the same file serves a run from `src`
- * (tsx, vitest) and from `dist` (the TypeScript build does not copy it).
+ * `upsert-fact.lua`, read once per process from beside this module: the build copies it
+ * beside the compiled module (`scripts/copy-lua.mjs`), so the same relative path serves a
+ * run from `src` (tsx, vitest) and from `dist`.
  */
 function upsertFactLua(): string {
   if (upsertFactSource !== undefined) return upsertFactSource;
-  upsertFactSource = readFileSync(packageFile(import.meta.url, 'src', 'customer-memory', 'redis', 'upsert-fact.lua'), 'utf8');
+  upsertFactSource = readFileSync(new URL('./upsert-fact.lua', import.meta.url), 'utf8');
   return upsertFactSource;
 }

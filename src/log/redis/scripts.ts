@@ -1,14 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { packageFile } from '../../package-root.js';
 
 /**
- * The Lua scripts of the Redis log, kept as `.lua` files in `scripts/` beside this module's
- * source. They are read from the package's `src/log/redis/scripts/` folder, found by walking
- * up to `package.json`, so the same files serve a run from `src` (tsx, vitest) and from
- * `dist` (the TypeScript build does not copy them).
+ * The Lua scripts of the Redis log, kept as `.lua` files in `scripts/` beside this module.
+ * The build copies them beside the compiled module (`scripts/copy-lua.mjs`), so the same
+ * relative path serves a run from `src` (tsx, vitest) and from `dist`.
  */
+const FOLDER = new URL('./scripts/', import.meta.url);
 const LIBRARY = 'group-lib.lua';
 const SCRIPTS = {
   append: { file: 'append.lua', withLibrary: false },
@@ -29,20 +27,15 @@ const SCRIPTS = {
 export type ScriptName = keyof typeof SCRIPTS;
 export type RunScript = (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
 
-function scriptFolder(): string {
-  return packageFile(import.meta.url, 'src', 'log', 'redis', 'scripts');
-}
-
 let sources: Map<ScriptName, { lua: string; numberOfKeys: number }> | undefined;
 
 /** Reads every script once per process; the number of keys comes from its `KEYS[n]` header. */
 function loadSources(): Map<ScriptName, { lua: string; numberOfKeys: number }> {
   if (sources) return sources;
-  const folder = scriptFolder();
-  const library = readFileSync(join(folder, LIBRARY), 'utf8');
+  const library = readFileSync(new URL(LIBRARY, FOLDER), 'utf8');
   sources = new Map();
   for (const [name, { file, withLibrary }] of Object.entries(SCRIPTS) as [ScriptName, (typeof SCRIPTS)[ScriptName]][]) {
-    const text = readFileSync(join(folder, file), 'utf8');
+    const text = readFileSync(new URL(file, FOLDER), 'utf8');
     const numberOfKeys = Math.max(...[...text.matchAll(/KEYS\[(\d+)\]/g)].map((m) => Number(m[1])));
     sources.set(name, { lua: withLibrary ? `${library}\n${text}` : text, numberOfKeys });
   }
