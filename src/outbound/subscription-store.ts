@@ -66,6 +66,21 @@ export type SubscriptionPatch = Partial<
   Omit<WebhookSubscription, 'id' | 'principal' | 'url' | 'name' | 'arguments' | 'createdAt'>
 >;
 
+/** Every field a patch may write: the key and `createdAt` never change. */
+export const PATCH_FIELDS = Object.keys({
+  secrets: true,
+  expiresAt: true,
+  active: true,
+  verifiedAt: true,
+  cursor: true,
+  lastDeliveryAt: true,
+  lastError: true,
+  failedSince: true,
+  throttledUntil: true,
+  inFlight: true,
+  replayFrom: true,
+} satisfies Record<keyof SubscriptionPatch, true>) as (keyof SubscriptionPatch)[];
+
 export interface WebhookSubscriptionStore {
   readonly kind: 'memory' | 'sqlite' | 'redis';
   /**

@@ -1,19 +1,5 @@
-import type { SubscriptionPatch, WebhookSubscription, WebhookSubscriptionStore } from '../subscription-store.js';
+import { PATCH_FIELDS, type SubscriptionPatch, type WebhookSubscription, type WebhookSubscriptionStore } from '../subscription-store.js';
 
-/** Every field a patch may write: the key and `createdAt` never change. */
-const PATCH_FIELDS = Object.keys({
-  secrets: true,
-  expiresAt: true,
-  active: true,
-  verifiedAt: true,
-  cursor: true,
-  lastDeliveryAt: true,
-  lastError: true,
-  failedSince: true,
-  throttledUntil: true,
-  inFlight: true,
-  replayFrom: true,
-} satisfies Record<keyof SubscriptionPatch, true>) as (keyof SubscriptionPatch)[];
 
 interface Lease {
   owner: string;

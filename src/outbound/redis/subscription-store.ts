@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { connectRedis, redisConnectionSchema, type RedisConnectionOptions } from '../../log/redis/connection.js';
-import type { SubscriptionPatch, WebhookSubscription, WebhookSubscriptionStore } from '../subscription-store.js';
+import { PATCH_FIELDS, type SubscriptionPatch, type WebhookSubscription, type WebhookSubscriptionStore } from '../subscription-store.js';
 import { defineSubscriptionScripts, type RunSubscriptionScript, type SubscriptionScript } from './scripts.js';
 
 /** A connection of its own, or the one the event log uses (`openBackend`), which its opener closes. */
@@ -13,20 +13,6 @@ export type RedisSubscriptionStoreOptions =
       keyPrefix?: string;
     };
 
-/** Every field a patch may write: the key and `createdAt` never change. */
-const PATCH_FIELDS = Object.keys({
-  secrets: true,
-  expiresAt: true,
-  active: true,
-  verifiedAt: true,
-  cursor: true,
-  lastDeliveryAt: true,
-  lastError: true,
-  failedSince: true,
-  throttledUntil: true,
-  inFlight: true,
-  replayFrom: true,
-} satisfies Record<keyof SubscriptionPatch, true>) as (keyof SubscriptionPatch)[];
 
 /**
  * Webhook subscriptions on Redis, beside the event log under its key prefix:
