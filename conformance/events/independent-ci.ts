@@ -31,7 +31,7 @@ async function main(): Promise<number> {
     let failed = 0;
     for (const era of ERAS) {
       console.log(`\n=== Events conformance, ${era} wire, the independent server at ${server.url} ===`);
-      const args = ['--import', 'tsx', 'conformance/events/run.ts', '--url', server.url, '--token', TOKEN, '--era', era, '--trigger', trigger, '--stale-cursor', stale];
+      const args = ['--import', 'tsx', 'conformance/events/run.ts', '--url', server.url, '--token', TOKEN, '--era', era, '--trigger', trigger, `--stale-cursor=${stale}`];
       args.push('--heartbeat-within', '5000', '--exhaust-streams', '8', '--stream-ends-within', '6000', '--strict', ...(values.only ? ['--only', values.only] : []));
       const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
       const [code] = (await once(child, 'exit')) as [number | null];
