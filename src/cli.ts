@@ -71,8 +71,6 @@ async function serve(argv: string[]): Promise<void> {
   const { startRelay } = await import('./app.js');
   const relay = await startRelay(config, logger);
   const sources = config.webhooks.sources.filter((s) => s.secrets.length > 0).map((s) => s.name);
-  logger.info({ url: relay.url, store: describeStore(config.store), sources }, `mcp-event-relay listening on ${relay.url}`);
-  if (sources.length === 0) logger.warn('no webhook source is configured: set STRIPE_WEBHOOK_SECRET, … (see README)');
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) {
@@ -97,6 +95,10 @@ async function serve(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Only now say where it listens: a signal sent as soon as the line is read must find the
+  // handlers in place (without one, node dies of the signal at once).
+  logger.info({ url: relay.url, store: describeStore(config.store), sources }, `mcp-event-relay listening on ${relay.url}`);
+  if (sources.length === 0) logger.warn('no webhook source is configured: set STRIPE_WEBHOOK_SECRET, … (see README)');
 }
 
 async function send(argv: string[]): Promise<void> {
