@@ -7,6 +7,7 @@ import { CallbackDispatcher } from '../../../src/outbound/dispatcher.js';
 import { MemorySubscriptionStore } from '../../../src/outbound/memory/subscription-store.js';
 import type { WebhookSubscription } from '../../../src/outbound/subscription-store.js';
 import { LOG_START } from '../../../src/events/ulid.js';
+import { subscription as storedSubscription } from '../../contract/subscription-store-contract.js';
 import { CallbackReceiver } from '../../support/callback-receiver.js';
 import { eventually } from '../../support/mcp-clients.js';
 import { newEvent } from '../../support/events.js';
@@ -32,26 +33,17 @@ function harness(receiver: CallbackReceiver, delaysMs: number[] = [10, 10]) {
       scanMs: 20,
       now: () => now,
     });
-  const subscription = (overrides: Partial<WebhookSubscription> = {}): WebhookSubscription => ({
-    id: 'sub_0123456789abcdef0123456789abcdef',
-    principal: 'alice',
-    url: receiver.url,
-    name: 'cx_events',
-    arguments: '{}',
-    createdAt: now,
-    secrets: [{ secret: receiver.secret, until: null }],
-    expiresAt: null,
-    active: true,
-    verifiedAt: now,
-    cursor: LOG_START,
-    lastDeliveryAt: null,
-    lastError: null,
-    failedSince: null,
-    throttledUntil: null,
-    inFlight: null,
-    replayFrom: null,
-    ...overrides,
-  });
+  const subscription = (overrides: Partial<WebhookSubscription> = {}): WebhookSubscription =>
+    storedSubscription('sub_0123456789abcdef0123456789abcdef', {
+      url: receiver.url,
+      name: 'cx_events',
+      arguments: '{}',
+      createdAt: now,
+      secrets: [{ secret: receiver.secret, until: null }],
+      verifiedAt: now,
+      cursor: LOG_START,
+      ...overrides,
+    });
   return { log, store, dispatcher, subscription, ended, attempts, advance: (ms: number) => (now += ms), now: () => now };
 }
 
