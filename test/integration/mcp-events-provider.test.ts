@@ -16,10 +16,12 @@ async function logOf(relay: Relay): Promise<Event[]> {
 /** A POST to B's `/webhooks/upstream` signed by the `standardwebhooks` library, as any Events server would send it. */
 async function postSigned(relay: Relay, secret: string, body: unknown, webhookId = `msg_${randomUUID()}`) {
   const raw = JSON.stringify(body);
-  const signature = new Webhook(secret).sign(webhookId, new Date(), raw);
+  // One instant for the signature and the header: two clock reads can fall either side of a second.
+  const at = new Date();
+  const signature = new Webhook(secret).sign(webhookId, at, raw);
   const res = await fetch(`${relay.url}/webhooks/upstream`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'webhook-id': webhookId, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': signature },
+    headers: { 'content-type': 'application/json', 'webhook-id': webhookId, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signature },
     body: raw,
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
