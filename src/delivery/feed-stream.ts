@@ -10,6 +10,18 @@ export interface FeedStreamOptions extends SseStreamOptions {
   onEnd(end: StreamEnd): void;
 }
 
+/** A feed frame is the same for every feed: `id:`, `event:` and `data:` are the event's alone. */
+function feedFrame(event: SerializedEvent): string {
+  // A type is never allowed to break out of its `event:` line.
+  return `id: ${event.id}\nevent: ${event.type.replace(/[\r\n]/g, ' ')}\ndata: ${event.json}\n\n`;
+}
+
+/**
+ * Live frames, encoded once per event however many feeds carry it. Keyed by the shared
+ * object a commit hands every reader.
+ */
+const liveFrames = new WeakMap<SerializedEvent, Buffer>();
+
 /**
  * One `GET /feed` response (spec-notes/feed.md): plain SSE frames whose `id:` is the event's ULID,
  * `event:` its normalized type and `data:` its JSON as the log stores it. The events, their
@@ -47,12 +59,17 @@ export class FeedStream extends SseStream {
 
   protected storedFrame(event: SerializedEvent): string {
     this.#lastId = event.id;
-    // A type is never allowed to break out of its `event:` line.
-    return `id: ${event.id}\nevent: ${event.type.replace(/[\r\n]/g, ' ')}\ndata: ${event.json}\n\n`;
+    return feedFrame(event);
   }
 
-  protected liveFrame(event: SerializedEvent): string {
-    return this.storedFrame(event);
+  protected liveFrame(event: SerializedEvent, parts: Buffer[]): void {
+    this.#lastId = event.id;
+    let frame = liveFrames.get(event);
+    if (frame === undefined) {
+      frame = Buffer.from(feedFrame(event));
+      liveFrames.set(event, frame);
+    }
+    parts.push(frame);
   }
 
   protected gapFrame(gap: Gap): string {

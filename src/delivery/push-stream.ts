@@ -70,18 +70,18 @@ function frameHead(idPrefix: string, name: string, event: SerializedEvent): stri
 /**
  * Frame heads of live events, encoded once per event and subscription (name, id prefix)
  * however many streams carry them: a commit fanned out to a thousand streams costs one
- * encoding and a thousand copies, not a thousand encodings. Keyed by the shared object a
- * commit hands every reader.
+ * encoding, written a thousand times by reference beside each stream's own tail. Keyed by the
+ * shared object a commit hands every reader.
  */
 const liveHeads = new WeakMap<SerializedEvent, Map<string, Buffer>>();
 
-function liveHead(event: SerializedEvent, idPrefix: string, name: string): Buffer {
+/** `key` names (idPrefix, name): `${idPrefix}\n${name}`, made once per stream. */
+function liveHead(event: SerializedEvent, key: string, idPrefix: string, name: string): Buffer {
   let heads = liveHeads.get(event);
   if (heads === undefined) {
     heads = new Map();
     liveHeads.set(event, heads);
   }
-  const key = `${idPrefix}\n${name}`;
   let head = heads.get(key);
   if (head === undefined) {
     head = Buffer.from(frameHead(idPrefix, name, event));
@@ -107,6 +107,8 @@ export class PushStream extends SseStream {
   /** What closes each of this stream's event frames: its `_meta`, then the blank line. */
   readonly #tail: string;
   readonly #tailBytes: Buffer;
+  /** Which shared frame heads this stream writes (see {@link liveHead}). */
+  readonly #headKey: string;
 
   constructor(
     res: ServerResponse,
@@ -117,6 +119,7 @@ export class PushStream extends SseStream {
     this.#meta = JSON.stringify(options.meta);
     this.#tail = `${this.#meta}}}\n\n`;
     this.#tailBytes = Buffer.from(this.#tail);
+    this.#headKey = `${options.idPrefix}\n${options.name}`;
   }
 
   /** The last position handed to the reader, matching or not: what heartbeats and results report. */
@@ -194,8 +197,8 @@ export class PushStream extends SseStream {
     return frameHead(this.options.idPrefix, this.options.name, event) + this.#tail;
   }
 
-  protected liveFrame(event: SerializedEvent): Buffer {
-    return Buffer.concat([liveHead(event, this.options.idPrefix, this.options.name), this.#tailBytes]);
+  protected liveFrame(event: SerializedEvent, parts: Buffer[]): void {
+    parts.push(liveHead(event, this.#headKey, this.options.idPrefix, this.options.name), this.#tailBytes);
   }
 
   /**

@@ -3,6 +3,7 @@ import type { EventFilter } from '../events/filter.js';
 import type { EventLog, SerializedEvent } from '../log/event-log.js';
 import { type Gap, openReader, type Reader } from './reader.js';
 import { isStoreFailure } from '../http/errors.js';
+import { writeChunk } from './chunk-writer.js';
 import { cutIfBehind, drained } from './socket-pacing.js';
 import { failureEnd, type StreamEnd } from './stream-end.js';
 
@@ -22,6 +23,9 @@ export interface SseStreamOptions {
    */
   storeRetries?: { attempts: number; delayMs: number };
 }
+
+/** The parts of one live write, gathered then written at once: one array for every stream, as a fan-out writes one stream at a time. */
+const LIVE_PARTS: Buffer[] = [];
 
 /** Backlog frames go out in writes of about this many characters: a few large writes, not one per event. */
 const BACKLOG_WRITE = 64 * 1024;
@@ -74,8 +78,12 @@ export abstract class SseStream {
 
   /** A stored event's frame. */
   protected abstract storedFrame(event: SerializedEvent): string;
-  /** A live event's frame (may be shared between streams). */
-  protected abstract liveFrame(event: SerializedEvent): string | Buffer;
+  /**
+   * Adds a live event's frame to `parts`, in parts written one after another: buffers shared
+   * between streams (an encoding made once per event) and this stream's own, so a fan-out
+   * copies nothing.
+   */
+  protected abstract liveFrame(event: SerializedEvent, parts: Buffer[]): void;
   protected abstract gapFrame(gap: Gap): string;
   /** What is written every `heartbeatMs`. */
   protected abstract heartbeatFrame(): string;
@@ -89,6 +97,8 @@ export abstract class SseStream {
   /** Sends the response head, then the events from the reader. */
   protected open(headers: Record<string, string>, preamble: string): void {
     this.res.writeHead(200, headers);
+    // On the wire now: live frames go straight to the socket after it (see writeChunk).
+    this.res.flushHeaders();
     if (preamble !== '') this.res.write(preamble);
     this.#heartbeat = setInterval(() => {
       if (!this.#ended) this.res.write(this.heartbeatFrame());
@@ -158,14 +168,23 @@ export abstract class SseStream {
     if (this.res.writableNeedDrain) await drained(this.res);
   }
 
+  /**
+   * A commit's events in one HTTP chunk and one system call ({@link writeChunk}), however many
+   * events and parts. A reader still holding more than `bufferBytes` of earlier frames unsent
+   * is cut first.
+   */
   #sendLive(events: readonly SerializedEvent[]): void {
     this.caughtUp?.();
+    if (this.#ended || cutIfBehind(this.res, this.stream.bufferBytes, () => this.end({ reason: 'reader_too_slow' }))) return;
+    const parts = LIVE_PARTS;
+    parts.length = 0;
     for (const event of events) {
-      if (this.#ended || cutIfBehind(this.res, this.stream.bufferBytes, () => this.end({ reason: 'reader_too_slow' }))) return;
-      this.res.write(this.liveFrame(event));
+      this.liveFrame(event, parts);
       this.#delivered(event.id);
       this.#written = event.id;
     }
+    writeChunk(this.res, parts);
+    parts.length = 0;
   }
 
   #delivered(eventId: string): void {
