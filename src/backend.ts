@@ -9,7 +9,7 @@ import { MemoryEventLog } from './log/memory/event-log.js';
 import { connectRedis, redisConnectionSchema } from './log/redis/connection.js';
 import { checkRedisDurability, type DurabilityWarnings } from './log/redis/durability.js';
 import { RedisEventLog } from './log/redis/event-log.js';
-import { openSqlite } from './log/sqlite/connection.js';
+import { closeSqlite, openSqlite } from './log/sqlite/connection.js';
 import { SqliteEventLog } from './log/sqlite/event-log.js';
 import { parseArgument } from './log/validate.js';
 import { MemorySubscriptionStore } from './outbound/memory/subscription-store.js';
@@ -66,10 +66,10 @@ export function openBackend(store: StoreConfig, log: LogOptions = {}): Backend {
         new SqliteEventLog({ database, ...log }),
         new SqliteCustomerMemory({ database }),
         new SqliteSubscriptionStore({ database }),
-        () => database.close(),
+        () => closeSqlite(database),
         unchecked,
       ),
-    () => database.close(),
+    () => closeSqlite(database),
   );
 }
 

@@ -13,6 +13,12 @@ export interface LogStore extends LogReader, GroupStore {
   readonly kind: 'memory' | 'sqlite';
   /** Runs `fn` atomically and exclusively, also against other processes sharing the store. */
   transaction<T>(fn: () => T): T;
+  /**
+   * An append's transaction, like {@link transaction}, whose flush to disk finishes later:
+   * `durable` settles once it has (and rejects if it failed). Absent, or `durable` undefined:
+   * `transaction` made it durable already.
+   */
+  appendTransaction?<T>(fn: () => T): { result: T; durable: Promise<void> | undefined };
   /** The id a dedup key maps to, if the key is within the dedup window. */
   dedupLookup(source: string, sourceEventId: string): string | undefined;
   /** Stores a new event and its dedup key. */

@@ -50,6 +50,13 @@ import { readEvents, readSerializedEvents } from './read.js';
 import { parseArgument, validateNewEvents } from './validate.js';
 
 /**
+ * Followers are handed flushed commits at most this often (see `#release`): a stream then
+ * writes up to this long's worth of events per system call. Only stores that flush after the
+ * transaction (SQLite with `synchronous = FULL`) pace their hand-overs.
+ */
+const PUBLISH_EVERY_MS = 2;
+
+/**
  * The {@link EventLog} contract built once over a backend's {@link LogStore} primitives.
  * Concurrent appends are group-committed ({@link AppendQueue}) in ONE transaction.
  */
@@ -60,6 +67,12 @@ export class StoredEventLog implements EventLog {
   readonly #notifier = new AppendNotifier();
   readonly #appends = new AppendQueue((queue) => this.#flush(queue));
   #closed = false;
+  /** Commits made but not yet on disk; closing waits for them. */
+  readonly #flushing = new Set<Promise<void>>();
+  /** Flushed commits not yet handed to followers (see {@link #release}). */
+  #ready: { prev: string | null; events: Event[] } | undefined;
+  #publishTimer: NodeJS.Timeout | undefined;
+  #publishedAt = Number.NEGATIVE_INFINITY;
   #stopWatching: (() => void) | undefined;
 
   constructor(store: LogStore, options: LogOptions = {}) {
@@ -78,18 +91,77 @@ export class StoredEventLog implements EventLog {
     return Array.isArray(input) ? results : results[0]!;
   }
 
-  #flush(queue: QueuedAppend[]): void {
+  /**
+   * Commits a group of appends, then — once the commit is on disk — hands its events to
+   * followers and answers the appends, in commit order. A store that flushes after the
+   * transaction ({@link LogStore.appendTransaction}) keeps the event loop free meanwhile; the
+   * next group may commit while this one is flushing.
+   */
+  async #flush(queue: QueuedAppend[]): Promise<void> {
     const now = this.options.now();
     let commit: { prev: string | null; events: Event[]; outcomes: AppendResult[][] };
+    let durable: Promise<void> | undefined;
     try {
-      commit = this.#store.transaction(() => this.#commit(queue, now));
+      const write = () => this.#commit(queue, now);
+      ({ result: commit, durable } = this.#store.appendTransaction ? this.#store.appendTransaction(write) : { result: this.#store.transaction(write), durable: undefined });
     } catch (error) {
       const failure = new LogError('store_unavailable', 'the event log could not commit', { cause: error });
       for (const q of queue) q.reject(failure);
       return;
     }
-    if (commit.events.length > 0) this.#notifier.publish({ prev: commit.prev, events: commit.events });
-    queue.forEach((q, i) => q.resolve(commit.outcomes[i]!));
+    if (durable === undefined) {
+      if (commit.events.length > 0) this.#notifier.publish({ prev: commit.prev, events: commit.events });
+      queue.forEach((q, i) => q.resolve(commit.outcomes[i]!));
+      return;
+    }
+    let flushFailure: LogError | undefined;
+    this.#flushing.add(durable);
+    try {
+      await durable;
+    } catch (error) {
+      flushFailure = new LogError('store_unavailable', 'the event log could not flush its commit to disk', { cause: error });
+    } finally {
+      this.#flushing.delete(durable);
+    }
+    // The events are in the log either way: followers read what it holds. An append is only
+    // answered as stored once it is on disk; a sender told otherwise retries and is answered
+    // with the same id, as a duplicate, once a later flush succeeds.
+    this.#release(commit.prev, commit.events);
+    queue.forEach((q, i) => (flushFailure ? q.reject(flushFailure) : q.resolve(commit.outcomes[i]!)));
+  }
+
+  /**
+   * Hands flushed commits to followers, several at once: the commits one flush covered, and
+   * those flushed within {@link PUBLISH_EVERY_MS} of the last hand-over, go out as one batch.
+   * A fan-out costs a write per stream whatever the batch holds, so under load streams write
+   * a few events per system call instead of one; a commit after a quiet spell goes at once.
+   */
+  #release(prev: string | null, events: readonly Event[]): void {
+    if (events.length === 0) return;
+    const ready = this.#ready;
+    // One batch must be a stretch of the log with nothing between its events: a follower at
+    // `prev` takes it whole. Another process's commit between two of ours breaks the stretch.
+    if (ready !== undefined && ready.events.at(-1)!.id === prev) {
+      ready.events.push(...events);
+      return;
+    }
+    if (ready !== undefined) {
+      clearTimeout(this.#publishTimer);
+      this.#publishReady();
+    }
+    this.#ready = { prev, events: [...events] };
+    const wait = this.#publishedAt + PUBLISH_EVERY_MS - performance.now();
+    if (wait <= 0) queueMicrotask(() => this.#publishReady());
+    else this.#publishTimer = setTimeout(() => this.#publishReady(), wait);
+  }
+
+  #publishReady(): void {
+    const batch = this.#ready;
+    this.#ready = undefined;
+    this.#publishTimer = undefined;
+    if (batch === undefined) return;
+    this.#publishedAt = performance.now();
+    this.#notifier.publish(batch);
   }
 
   /**
@@ -256,6 +328,9 @@ export class StoredEventLog implements EventLog {
     this.#closed = true;
     this.#stopWatching?.();
     await this.#appends.flush();
+    await Promise.allSettled([...this.#flushing]);
+    clearTimeout(this.#publishTimer);
+    this.#publishReady();
     this.#store.close();
   }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openBackend } from '../../src/backend.js';
-import { openSqlite } from '../../src/log/sqlite/connection.js';
+import { closeSqlite, openSqlite } from '../../src/log/sqlite/connection.js';
 import { SqliteEventLog } from '../../src/log/sqlite/event-log.js';
 import { MemorySubscriptionStore } from '../../src/outbound/memory/subscription-store.js';
 import { RedisSubscriptionStore } from '../../src/outbound/redis/subscription-store.js';
@@ -49,7 +49,7 @@ describe('SqliteSubscriptionStore', () => {
       'webhook_subscriptions',
     ]);
     await log.close();
-    database.close();
+    closeSqlite(database);
   });
 });
 

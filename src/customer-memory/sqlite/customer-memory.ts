@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { openTarget, type SqliteTarget } from '../../log/sqlite/connection.js';
+import { closeSqlite, openTarget, type SqliteTarget } from '../../log/sqlite/connection.js';
 import type { CustomerMemoryOptions, UpsertOutcome } from '../customer-memory.js';
 import { applyWrite, type FactRows, type StoredFact } from '../fact-rules.js';
 import { type FactStore, StoredCustomerMemory } from '../stored-customer-memory.js';
@@ -114,7 +114,7 @@ class SqliteFactStore implements FactStore, FactRows {
   }
 
   close(): void {
-    if (this.#ownsDb && this.#db.open) this.#db.close();
+    if (this.#ownsDb) closeSqlite(this.#db);
   }
 }
 

@@ -1,14 +1,19 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { type Checkpointer, startCheckpointer } from './checkpointer.js';
 
 /** `full`: fsync per commit, survives power loss. `normal`: survives kill -9, not power loss. */
 export type SqliteSynchronous = 'full' | 'normal';
 
+const checkpointers = new WeakMap<Database.Database, Checkpointer>();
+
 /**
  * Opens a database file (created, with its folder, on first open) in WAL mode, as every
  * SQLite store of the relay uses it. `busyTimeoutMs`: how long a write waits for another
- * connection's write lock before failing.
+ * connection's write lock before failing. Checkpoints run on a worker thread with a
+ * connection of its own (see checkpointer.ts), never on this one: close it with
+ * {@link closeSqlite}, which stops them.
  */
 export function openSqlite(path: string, synchronous: SqliteSynchronous = 'full', busyTimeoutMs = 5000): Database.Database {
   mkdirSync(dirname(path), { recursive: true });
@@ -17,11 +22,20 @@ export function openSqlite(path: string, synchronous: SqliteSynchronous = 'full'
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous === 'normal' ? 'normal' : 'full'}`);
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    db.pragma('wal_autocheckpoint = 0');
   } catch (error) {
     db.close();
     throw error;
   }
+  checkpointers.set(db, startCheckpointer(path, synchronous));
   return db;
+}
+
+/** Closes a database {@link openSqlite} opened, and stops its checkpoints. Idempotent. */
+export function closeSqlite(db: Database.Database): void {
+  checkpointers.get(db)?.stop();
+  checkpointers.delete(db);
+  if (db.open) db.close();
 }
 
 /** A store's own database file. */

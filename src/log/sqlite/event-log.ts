@@ -6,17 +6,23 @@ import type { LogOptions } from '../log-options.js';
 import type { LogStore } from '../log-store.js';
 import type { ScanRow } from '../scan.js';
 import { StoredEventLog } from '../stored-event-log.js';
-import { openTarget, type SqliteTarget } from './connection.js';
+import { closeSqlite, openTarget, type SqliteTarget } from './connection.js';
 import { SqliteGroupRows, SqliteRow } from './groups.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { type SyncFile, WalSync } from './wal-sync.js';
 
-export type SqliteEventLogOptions = LogOptions & SqliteTarget;
+export type SqliteEventLogOptions = LogOptions &
+  SqliteTarget & {
+    /** How appends flush the WAL file to disk (default `fs.fdatasync`); tests stand in for the disk here. */
+    syncWal?: SyncFile;
+  };
 
 /** The event log in one SQLite file (WAL): the default, durable, single-machine backend. */
 export class SqliteEventLog extends StoredEventLog {
   constructor(options: SqliteEventLogOptions) {
-    const { db, owned, rest } = openTarget(options);
-    super(new SqliteStore(db, owned), rest);
+    const { syncWal, ...target } = options;
+    const { db, owned, rest } = openTarget(target);
+    super(new SqliteStore(db, owned, syncWal), rest);
   }
 }
 
@@ -24,6 +30,8 @@ export class SqliteEventLog extends StoredEventLog {
 type RawEventRow = [number, string, string, string, string | null, string];
 
 const FOREIGN_COMMIT_POLL_MS = 100;
+/** `PRAGMA synchronous` as a number: 2 is FULL. */
+const FULL = 2;
 
 /**
  * The last position ever assigned: the newest retained event's, or — once retention emptied
@@ -44,14 +52,16 @@ class SqliteStore extends SqliteGroupRows implements LogStore {
   /** Whether `close` closes the database: not when it is shared (`openBackend` closes it). */
   readonly #ownsDb: boolean;
   readonly #inTransaction: (fn: () => unknown) => unknown;
+  /** Set when commits must be fsynced (`synchronous = FULL` on a file): appends then flush off the event loop. */
+  readonly #walSync: WalSync | undefined;
   readonly #q;
 
-  constructor(db: Database.Database, ownsDb: boolean) {
+  constructor(db: Database.Database, ownsDb: boolean, syncWal: SyncFile | undefined) {
     db.exec(SCHEMA);
     const version = db.prepare(`SELECT value FROM meta WHERE key = 'schema'`).pluck().get() as string | undefined;
     if (version === undefined) db.prepare(`INSERT INTO meta (key, value) VALUES ('schema', ?)`).run(SCHEMA_VERSION);
     else if (version !== SCHEMA_VERSION) {
-      if (ownsDb) db.close();
+      if (ownsDb) closeSqlite(db);
       throw new Error(`${db.name} has event-log schema ${version}; this relay reads schema ${SCHEMA_VERSION}`);
     }
     super(db);
@@ -59,6 +69,7 @@ class SqliteStore extends SqliteGroupRows implements LogStore {
     this.#ownsDb = ownsDb;
     const tx = db.transaction((fn: () => unknown) => fn());
     this.#inTransaction = (fn) => tx.immediate(fn);
+    this.#walSync = !db.memory && db.pragma('synchronous', { simple: true }) === FULL ? new WalSync(`${db.name}-wal`, syncWal) : undefined;
     this.#q = {
       meta: db.prepare<[string], string>(`SELECT value FROM meta WHERE key = ?`).pluck(),
       setMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
@@ -81,11 +92,30 @@ class SqliteStore extends SqliteGroupRows implements LogStore {
       deleteDeliveriesThrough: db.prepare(`DELETE FROM deliveries WHERE seq <= ?`),
       deleteDedup: db.prepare(`DELETE FROM dedup WHERE received_ms < ?`),
       dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
+      syncOff: db.prepare(`PRAGMA synchronous = OFF`),
+      syncFull: db.prepare(`PRAGMA synchronous = FULL`),
     };
   }
 
   transaction<T>(fn: () => T): T {
     return this.#inTransaction(fn) as T;
+  }
+
+  /**
+   * With `synchronous = FULL`, the append commits with `synchronous = OFF` — its WAL frames
+   * written, not flushed — and {@link WalSync} flushes the WAL on the thread pool; every other
+   * write of this connection keeps `FULL`. Checkpoints (which must flush the database file
+   * before the WAL is reused) run elsewhere, with `FULL` (see checkpointer.ts).
+   */
+  appendTransaction<T>(fn: () => T): { result: T; durable: Promise<void> | undefined } {
+    const walSync = this.#walSync;
+    if (walSync === undefined) return { result: this.transaction(fn), durable: undefined };
+    this.#q.syncOff.run();
+    try {
+      return { result: this.transaction(fn), durable: walSync.afterCommit() };
+    } finally {
+      this.#q.syncFull.run();
+    }
   }
 
   head(): string | null {
@@ -165,6 +195,7 @@ class SqliteStore extends SqliteGroupRows implements LogStore {
   }
 
   close(): void {
-    if (this.#ownsDb) this.#db.close();
+    this.#walSync?.close();
+    if (this.#ownsDb) closeSqlite(this.#db);
   }
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { openTarget, type SqliteTarget } from '../../log/sqlite/connection.js';
+import { closeSqlite, openTarget, type SqliteTarget } from '../../log/sqlite/connection.js';
 import type { SubscriptionPatch, WebhookSubscription, WebhookSubscriptionStore } from '../subscription-store.js';
 
 /**
@@ -151,7 +151,7 @@ export class SqliteSubscriptionStore implements WebhookSubscriptionStore {
     try {
       db.exec(SCHEMA);
     } catch (error) {
-      if (owned) db.close();
+      if (owned) closeSqlite(db);
       throw error;
     }
     this.#q = {
@@ -214,7 +214,7 @@ export class SqliteSubscriptionStore implements WebhookSubscriptionStore {
   }
 
   async close(): Promise<void> {
-    if (this.#ownsDb && this.#db.open) this.#db.close();
+    if (this.#ownsDb) closeSqlite(this.#db);
   }
 
   #holds(id: string, owner: string): boolean {

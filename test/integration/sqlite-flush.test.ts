@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { AppendBatch } from '../../src/log/append-notifier.js';
+import { SqliteEventLog } from '../../src/log/sqlite/event-log.js';
+import type { SyncFile } from '../../src/log/sqlite/wal-sync.js';
+import { until } from '../contract/log-factory.js';
+import { newEvent } from '../support/events.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'relay-sqlite-flush-'));
+let n = 0;
+const freshPath = () => join(dir, `log-${++n}.db`);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A disk whose WAL flushes finish when the test says, in order. */
+function heldDisk() {
+  const pending: ((error: Error | null) => void)[] = [];
+  const sync: SyncFile = (_fd, done) => void pending.push(done);
+  return {
+    sync,
+    get started() {
+      return pending.length;
+    },
+    finish(error: Error | null = null) {
+      pending.shift()!(error);
+    },
+  };
+}
+
+const turns = async (count = 3) => {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+let open: SqliteEventLog[] = [];
+afterEach(async () => {
+  await Promise.all(open.map((log) => log.close()));
+  open = [];
+});
+
+function logOn(disk: ReturnType<typeof heldDisk>, path = freshPath()): { log: SqliteEventLog; batches: AppendBatch[] } {
+  const log = new SqliteEventLog({ path, syncWal: disk.sync });
+  open.push(log);
+  const batches: AppendBatch[] = [];
+  log.onCommit((batch) => batches.push(batch));
+  return { log, batches };
+}
+
+describe('SqliteEventLog with synchronous=full: the WAL flush runs off the event loop', () => {
+  it('answers an append, and hands its events to followers, only once its flush has finished', async () => {
+    const disk = heldDisk();
+    const { log, batches } = logOn(disk);
+    let answered = false;
+    const append = log.append(newEvent()).then((result) => {
+      answered = true;
+      return result;
+    });
+    await until(() => disk.started === 1);
+    await turns();
+    // Committed (the log holds it: readers that read find it) but not yet on disk.
+    expect((await log.read({ after: null, limit: 10 })).events).toHaveLength(1);
+    expect(answered).toBe(false);
+    expect(batches).toEqual([]);
+    disk.finish();
+    const result = await append;
+    expect(result.duplicate).toBe(false);
+    expect(batches.map((b) => b.events.map((e) => e.id))).toEqual([[result.id]]);
+  });
+
+  it('rejects appends whose flush failed with store_unavailable; the retried delivery is then answered as a duplicate of the same id', async () => {
+    const disk = heldDisk();
+    const { log } = logOn(disk);
+    const delivery = newEvent();
+    const first = log.append(delivery);
+    await until(() => disk.started === 1);
+    disk.finish(new Error('EIO: i/o error, fdatasync'));
+    await expect(first).rejects.toMatchObject({ code: 'store_unavailable', message: 'the event log could not flush its commit to disk' });
+    const [stored] = (await log.read({ after: null, limit: 10 })).events;
+    const retry = log.append(delivery);
+    await until(() => disk.started === 1);
+    disk.finish();
+    await expect(retry).resolves.toMatchObject({ id: stored!.id, duplicate: true });
+  });
+
+  it('hands commits that one flush covered to followers as one batch, in log order', async () => {
+    const disk = heldDisk();
+    const { log, batches } = logOn(disk);
+    const first = log.append(newEvent());
+    await until(() => disk.started === 1);
+    // Two more commits, each in its own transaction, while the first flush runs: both wait
+    // for the next flush.
+    const second = log.append(newEvent());
+    await turns();
+    const third = log.append(newEvent());
+    await turns();
+    expect(disk.started).toBe(1);
+    disk.finish();
+    const a = await first;
+    await until(() => disk.started === 1);
+    disk.finish();
+    const [b, c] = await Promise.all([second, third]);
+    await until(() => batches.length === 2);
+    expect(batches.map((batch) => ({ prev: batch.prev, ids: batch.events.map((e) => e.id) }))).toEqual([
+      { prev: null, ids: [a.id] },
+      { prev: a.id, ids: [b.id, c.id] },
+    ]);
+  });
+
+  it('leaves checkpoints to a worker: rows reach the database file while the relay only appends', async () => {
+    const path = freshPath();
+    const log = new SqliteEventLog({ path });
+    open.push(log);
+    const before = statSync(path).size;
+    for (let i = 0; i < 20; i++) await log.append(Array.from({ length: 50 }, () => newEvent({ data: { padding: 'x'.repeat(500) } })));
+    await until(() => statSync(path).size > before + 256 * 1024);
+    await log.close();
+    open = [];
+    const reopened = new SqliteEventLog({ path });
+    open.push(reopened);
+    expect(await reopened.retained()).toBe(1000);
+  });
+});
