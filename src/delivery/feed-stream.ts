@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { SerializedEvent } from '../log/event-log.js';
 import type { Gap } from './reader.js';
+import { liveFrames } from './serialized.js';
 import { SseStream, type SseStreamOptions } from './sse-stream.js';
 import type { StreamEnd } from './stream-end.js';
 
@@ -16,11 +17,8 @@ function feedFrame(event: SerializedEvent): string {
   return `id: ${event.id}\nevent: ${event.type.replace(/[\r\n]/g, ' ')}\ndata: ${event.json}\n\n`;
 }
 
-/**
- * Live frames, encoded once per event however many feeds carry it. Keyed by the shared
- * object a commit hands every reader.
- */
-const liveFrames = new WeakMap<SerializedEvent, Buffer>();
+/** Where a feed frame is kept among a live event's encodings (see {@link liveFrames}). */
+const FEED_FRAME = 'feed';
 
 /**
  * One `GET /feed` response (spec-notes/feed.md): plain SSE frames whose `id:` is the event's ULID,
@@ -64,10 +62,12 @@ export class FeedStream extends SseStream {
 
   protected liveFrame(event: SerializedEvent, parts: Buffer[]): void {
     this.#lastId = event.id;
-    let frame = liveFrames.get(event);
+    // Encoded once per event however many feeds carry it.
+    const cache = liveFrames(event);
+    let frame = cache?.get(FEED_FRAME);
     if (frame === undefined) {
       frame = Buffer.from(feedFrame(event));
-      liveFrames.set(event, frame);
+      cache?.set(FEED_FRAME, frame);
     }
     parts.push(frame);
   }

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { SerializedEvent } from '../log/event-log.js';
 import { occurrenceHead } from './occurrence-json.js';
+import { liveFrames } from './serialized.js';
 import type { Gap } from './reader.js';
 import { SseStream, type SseStreamOptions } from './sse-stream.js';
 import type { StreamEnd, StreamEndReason } from './stream-end.js';
@@ -68,24 +69,17 @@ function frameHead(idPrefix: string, name: string, event: SerializedEvent): stri
 }
 
 /**
- * Frame heads of live events, encoded once per event and subscription (name, id prefix)
- * however many streams carry them: a commit fanned out to a thousand streams costs one
- * encoding, written a thousand times by reference beside each stream's own tail. Keyed by the
- * shared object a commit hands every reader.
+ * The head of a live event's frame, encoded once per event and subscription (name, id prefix)
+ * however many streams carry it: a commit fanned out to a thousand streams costs one
+ * encoding, written a thousand times by reference beside each stream's own tail. `key` names
+ * (idPrefix, name): `${idPrefix}\n${name}`, made once per stream.
  */
-const liveHeads = new WeakMap<SerializedEvent, Map<string, Buffer>>();
-
-/** `key` names (idPrefix, name): `${idPrefix}\n${name}`, made once per stream. */
 function liveHead(event: SerializedEvent, key: string, idPrefix: string, name: string): Buffer {
-  let heads = liveHeads.get(event);
-  if (heads === undefined) {
-    heads = new Map();
-    liveHeads.set(event, heads);
-  }
-  let head = heads.get(key);
+  const cache = liveFrames(event);
+  let head = cache?.get(key);
   if (head === undefined) {
     head = Buffer.from(frameHead(idPrefix, name, event));
-    heads.set(key, head);
+    cache?.set(key, head);
   }
   return head;
 }

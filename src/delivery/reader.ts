@@ -2,7 +2,7 @@ import type { Event } from '../events/event.js';
 import { compileFilter, type EventFilter } from '../events/filter.js';
 import type { AppendBatch } from '../log/append-notifier.js';
 import type { EventLog, SerializedEvent } from '../log/event-log.js';
-import { serializedOf } from './serialized.js';
+import { serializedAt } from './serialized.js';
 
 /**
  * Events a reader did not get: those in (`after`, `resumedAt`] were removed by retention
@@ -167,6 +167,6 @@ export function openReader(log: EventLog, options: ReaderOptions, consumer: Read
 
 function takeMatching(events: readonly Event[], matches: ReturnType<typeof compileFilter>): SerializedEvent[] {
   const taken: SerializedEvent[] = [];
-  for (const event of events) if (matches(event)) taken.push(serializedOf(event));
+  for (let i = 0; i < events.length; i++) if (matches(events[i]!)) taken.push(serializedAt(events, i));
   return taken;
 }
