@@ -16,16 +16,20 @@ const MAX_GATHER_TURNS = 16;
  * later `setImmediate`, so N concurrent appends cost one transaction (one fsync, one Redis
  * script call) instead of N. While each turn brings more appends (requests the kernel
  * already holds, read in the turn's poll phase), the commit waits one more turn, up to
- * {@link MAX_GATHER_TURNS}: under load the deliveries that arrived during the previous fsync
- * share the next one instead of splitting into two half-size commits. A lone append waits
- * only for one turn, never for a timer: a turn with pending immediates polls without waiting.
- * `commit` settles every queued append, resolving or rejecting each.
+ * `maxGatherTurns` ({@link MAX_GATHER_TURNS} by default): under load the deliveries that
+ * arrived during the previous fsync share the next one instead of splitting into two
+ * half-size commits. A lone append waits only for one turn, never for a timer: a turn with
+ * pending immediates polls without waiting. `commit` settles every queued append, resolving
+ * or rejecting each.
  */
 export class AppendQueue {
   #queue: QueuedAppend[] = [];
   #scheduled = false;
 
-  constructor(private readonly commit: (queue: QueuedAppend[]) => void | Promise<void>) {}
+  constructor(
+    private readonly commit: (queue: QueuedAppend[]) => void | Promise<void>,
+    private readonly maxGatherTurns = MAX_GATHER_TURNS,
+  ) {}
 
   push(events: PendingEvent[]): Promise<AppendResult[]> {
     return new Promise<AppendResult[]>((resolve, reject) => {
@@ -40,7 +44,7 @@ export class AppendQueue {
   /** Commits on the next turn that brings no new append. */
   #gather(queued: number, turns: number): void {
     setImmediate(() => {
-      if (this.#queue.length > queued && turns < MAX_GATHER_TURNS) this.#gather(this.#queue.length, turns + 1);
+      if (this.#queue.length > queued && turns < this.maxGatherTurns) this.#gather(this.#queue.length, turns + 1);
       else void this.flush();
     });
   }

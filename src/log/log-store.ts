@@ -19,6 +19,12 @@ export interface LogStore extends LogReader, GroupStore {
    * `transaction` made it durable already.
    */
   appendTransaction?<T>(fn: () => T): { result: T; durable: Promise<void> | undefined };
+  /**
+   * Turns of the event loop a group commit may keep gathering while appends keep coming
+   * (default `MAX_GATHER_TURNS`, append-queue.ts). Gathering shares an fsync made on the event
+   * loop; a store that flushes off it shares its flushes anyway, and says 1.
+   */
+  readonly gatherTurns?: number;
   /** The id a dedup key maps to, if the key is within the dedup window. */
   dedupLookup(source: string, sourceEventId: string): string | undefined;
   /** Stores a new event and its dedup key. */

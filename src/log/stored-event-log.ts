@@ -65,7 +65,7 @@ export class StoredEventLog implements EventLog {
   protected readonly options: ResolvedLogOptions;
   readonly #store: LogStore;
   readonly #notifier = new AppendNotifier();
-  readonly #appends = new AppendQueue((queue) => this.#flush(queue));
+  readonly #appends: AppendQueue;
   #closed = false;
   /** Commits made but not yet on disk; closing waits for them. */
   readonly #flushing = new Set<Promise<void>>();
@@ -77,6 +77,7 @@ export class StoredEventLog implements EventLog {
 
   constructor(store: LogStore, options: LogOptions = {}) {
     this.#store = store;
+    this.#appends = new AppendQueue((queue) => this.#flush(queue), store.gatherTurns);
     this.kind = store.kind;
     this.options = parseArgument(logOptionsSchema, options, 'log options');
   }

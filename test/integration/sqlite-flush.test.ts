@@ -106,6 +106,29 @@ describe('SqliteEventLog with synchronous=full: the WAL flush runs off the event
     ]);
   });
 
+  it('commits on the next turn even while appends keep coming: gathering more turns would only delay the commit, as flushes are shared anyway', async () => {
+    let log: SqliteEventLog | undefined;
+    const inFirstCommit: Promise<number>[] = [];
+    // The log as it stands when the first commit asks for its flush: that commit's events.
+    const disk: SyncFile = (_fd, done) => {
+      if (inFirstCommit.length === 0) inFirstCommit.push(log!.read({ after: null, limit: 1000 }).then((page) => page.events.length));
+      done(null);
+    };
+    log = new SqliteEventLog({ path: freshPath(), syncWal: disk });
+    open.push(log);
+    const first = log.append(newEvent());
+    void log.append(newEvent());
+    let turn = 0;
+    const more = (): void => {
+      void log!.append(newEvent());
+      if (++turn < 40) setImmediate(more);
+    };
+    setImmediate(more);
+    await first;
+    // The first append, and those of at most the next turn or two: not 16 turns' worth.
+    expect(await inFirstCommit[0]).toBeLessThanOrEqual(4);
+  });
+
   it('leaves checkpoints to a worker: rows reach the database file while the relay only appends', async () => {
     const path = freshPath();
     const log = new SqliteEventLog({ path });

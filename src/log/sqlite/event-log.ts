@@ -54,6 +54,12 @@ class SqliteStore extends SqliteGroupRows implements LogStore {
   readonly #inTransaction: (fn: () => unknown) => unknown;
   /** Set when commits must be fsynced (`synchronous = FULL` on a file): appends then flush off the event loop. */
   readonly #walSync: WalSync | undefined;
+  /**
+   * An append flushed off the event loop commits on the next turn: commits made while a flush
+   * runs share the next one (WalSync), and gathering more turns only delayed them (push p99
+   * at 1,000 webhooks/s from about 13 to 10 ms, bench `latency`).
+   */
+  readonly gatherTurns: number | undefined;
   readonly #q;
 
   constructor(db: Database.Database, ownsDb: boolean, syncWal: SyncFile | undefined) {
@@ -70,6 +76,7 @@ class SqliteStore extends SqliteGroupRows implements LogStore {
     const tx = db.transaction((fn: () => unknown) => fn());
     this.#inTransaction = (fn) => tx.immediate(fn);
     this.#walSync = !db.memory && db.pragma('synchronous', { simple: true }) === FULL ? new WalSync(`${db.name}-wal`, syncWal) : undefined;
+    this.gatherTurns = this.#walSync ? 1 : undefined;
     this.#q = {
       meta: db.prepare<[string], string>(`SELECT value FROM meta WHERE key = ?`).pluck(),
       setMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
