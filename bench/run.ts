@@ -29,6 +29,10 @@ const benchmarks: Record<string, BenchmarkEntry> = {
     summary: 'push fan-out to 1,000 subscribers, replay of 100,000 missed events, memory per idle subscriber, vs a bare SSE server; webhook latency with 20,000 groups and 2,000 sessions held',
     load: () => import('./scale.js'),
   },
+  latency: {
+    summary: 'push latency at a steady open-loop webhook rate (p50/p99/p99.9/max, per second), webhook answers, relay CPU and event-loop delay, vs a bare SSE broadcast server',
+    load: () => import('./latency.js'),
+  },
   webhooks: {
     summary: 'outbound webhook delivery (events/subscribe): deliveries/s of a backlog and webhook-in to callback latency at an open-loop rate, vs a bare loop POSTing the same signed bodies',
     load: () => import('./webhooks.js'),

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -21,6 +22,8 @@ export interface ServerProcessSpec {
   cpu?: string;
   /** Listen here instead of on a free port: a restart where the clients expect the server. */
   port?: number;
+  /** Also write everything the server prints here (e.g. its `--trace-gc` lines). */
+  outputFile?: string;
 }
 
 export interface ServerProcess {
@@ -67,12 +70,15 @@ export async function startServer(spec: ServerProcessSpec): Promise<ServerProces
   const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let output = '';
+  const file = spec.outputFile === undefined ? undefined : createWriteStream(spec.outputFile);
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
+    file?.write(chunk);
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // With an output file, gone means its output is all written too ('close' comes after the pipes end).
+  const exited = new Promise<void>((resolve) => (file ? child.once('close', () => file.end(resolve)) : child.once('exit', () => resolve())));
   void exited.then(() => live.delete(child));
   const url = `http://${HOST}:${port}`;
 

@@ -1,15 +1,13 @@
-import { Agent, type IncomingMessage, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signDelivery } from '../src/ingest/sign.js';
 import type { Envelope } from '../src/outbound/envelopes.js';
-import type { Delivery, DeliveryPool } from './ingest-deliveries.js';
-import { ROUTE } from './ingest-runner.js';
-import { MODERN_VERSION, sharedNow } from './sse-subscription.js';
+import { post, until } from './open-loop.js';
+import { MODERN_VERSION } from './sse-subscription.js';
 
 /**
- * The `webhooks` benchmark's traffic: the subscription, the provider's webhooks into the relay
- * on an open-loop schedule, the bare loop's signed POSTs to the receiver, and the arrivals the
- * receiver (`arrivals-receiver.ts`) hands back.
+ * The `webhooks` benchmark's traffic: the subscription, the bare loop's signed POSTs to the
+ * receiver, and the arrivals the receiver (`arrivals-receiver.ts`) hands back. The provider's
+ * webhooks into the relay come from `open-loop.ts`.
  */
 
 /** What the receiver noted: `webhook-id`s in arrival order, their arrival times (shared clock, ms), body bytes. */
@@ -48,58 +46,6 @@ export async function collectArrivals(receiver: string, expected: number, timeou
     all.bytes += batch.bytes;
     if (all.ids.length >= expected || performance.now() > deadline) return all;
     await sleep(100);
-  }
-}
-
-/** Resolves with the status and body once the whole response is in. */
-function post(url: string, headers: Record<string, string | number>, body: Buffer, agent: Agent | false): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers }, (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** Waits until the shared clock reaches `at` (ms), never less: timers round down to whole ms, and may fire late. */
-async function until(at: number): Promise<void> {
-  for (let wait = at - sharedNow(); wait > 0; wait = at - sharedNow()) await sleep(Math.ceil(wait));
-}
-
-/** `count` send times `1000 / rate` ms apart, from a little after now, on the shared clock. */
-export function schedule(count: number, rate: number): number[] {
-  const start = sharedNow() + 50;
-  return Array.from({ length: count }, (_, i) => start + (i * 1000) / rate);
-}
-
-/**
- * The provider: delivery `i` of the pool is posted to the relay at `times[i]`, whether or not
- * earlier ones have been answered (open loop: a slow relay cannot slow the schedule down).
- * Resolves with the log id of each, in schedule order (the log's order may differ: webhooks
- * in flight together commit in any order), once all are answered.
- */
-export async function publishOpenLoop(relay: string, pool: DeliveryPool, times: readonly number[]): Promise<string[]> {
-  const agent = new Agent({ keepAlive: true });
-  const answers: Promise<string>[] = [];
-  try {
-    for (const [i, at] of times.entries()) {
-      await until(at);
-      const { headers, body }: Delivery = pool.delivery(i);
-      answers.push(
-        post(`${relay}${ROUTE}`, headers, body, agent).then((answer) => {
-          const id = answer.status === 200 ? (JSON.parse(answer.body) as { id?: string; duplicate?: boolean }) : undefined;
-          if (id?.id === undefined || id.duplicate !== false) throw new Error(`webhook ${i} answered ${answer.status} ${answer.body}`);
-          return id.id;
-        }),
-      );
-    }
-    return await Promise.all(answers);
-  } finally {
-    agent.destroy();
   }
 }
 

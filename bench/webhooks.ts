@@ -11,7 +11,8 @@ import { type ServerProcess, startServer } from './server-process.js';
 import { formatCount } from './table.js';
 import { inTempDir } from './temp-run.js';
 import { type OpenLoop, printWebhooksReport, type Side, type Throughput, type WebhookSettings } from './webhooks-report.js';
-import { type Arrivals, bareLoop, type BareTarget, collectArrivals, publishOpenLoop, schedule, subscribeWebhook } from './webhooks-traffic.js';
+import { openLoop as publishOpenLoop, schedule, webhookSend } from './open-loop.js';
+import { type Arrivals, bareLoop, type BareTarget, collectArrivals, subscribeWebhook } from './webhooks-traffic.js';
 
 /**
  * `npm run bench -- webhooks`: outbound webhook delivery (`events/subscribe`) from a relay on
@@ -70,7 +71,7 @@ async function measure(settings: WebhookSettings, store: string): Promise<{ rela
     console.error(`relay: ${formatCount(settings.rate)} webhooks/s for ${settings.seconds} s, open loop`);
     await pool.sign(Date.now());
     const times = schedule(liveCount, settings.rate);
-    const published = await publishOpenLoop(relayProcess.url, pool, times);
+    const { keys: published } = await publishOpenLoop(times, webhookSend(relayProcess.url, pool));
     const liveArrivals = await collectArrivals(receiver.url, liveCount, GRACE_MS + liveCount * PER_EVENT_GRACE_MS);
     await relayProcess.stop();
 

@@ -1,0 +1,81 @@
+import { Agent, type IncomingMessage, request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Delivery, DeliveryPool } from './ingest-deliveries.js';
+import { ROUTE } from './ingest-runner.js';
+import { sharedNow } from './sse-subscription.js';
+
+/**
+ * An open-loop publisher: request `i` goes out at its scheduled time whether or not earlier
+ * ones have been answered, so a slow server cannot slow the schedule down, and latency is
+ * measured from the scheduled time (no coordinated omission). Used by `webhooks` and `latency`.
+ */
+
+/** Resolves with the status and body once the whole response is in. */
+export function post(url: string, headers: Record<string, string | number>, body: Buffer | string, agent: Agent | false): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers }, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Waits until the shared clock reaches `at` (ms), never less: timers round down to whole ms, and may fire late. */
+export async function until(at: number): Promise<void> {
+  for (let wait = at - sharedNow(); wait > 0; wait = at - sharedNow()) await sleep(Math.ceil(wait));
+}
+
+/** `count` send times `1000 / rate` ms apart, from `leadMs` after now, on the shared clock. */
+export function schedule(count: number, rate: number, leadMs = 50): number[] {
+  const start = sharedNow() + leadMs;
+  return Array.from({ length: count }, (_, i) => start + (i * 1000) / rate);
+}
+
+/** One request of the schedule: resolves with a key that sorts in the server's delivery order. */
+export type Send = (i: number, agent: Agent) => Promise<string>;
+
+export interface OpenLoopResult {
+  /** What each request's answer named, in schedule order. */
+  keys: string[];
+  /** When each request actually went out, and when its answer was whole (shared clock, ms). */
+  sentAt: Float64Array;
+  answeredAt: Float64Array;
+}
+
+/** Sends request `i` at `times[i]` over keep-alive connections; resolves once all are answered. */
+export async function openLoop(times: readonly number[], send: Send): Promise<OpenLoopResult> {
+  const agent = new Agent({ keepAlive: true });
+  const sentAt = new Float64Array(times.length);
+  const answeredAt = new Float64Array(times.length);
+  const answers: Promise<string>[] = [];
+  try {
+    for (const [i, at] of times.entries()) {
+      await until(at);
+      sentAt[i] = sharedNow();
+      answers.push(
+        send(i, agent).then((key) => {
+          answeredAt[i] = sharedNow();
+          return key;
+        }),
+      );
+    }
+    return { keys: await Promise.all(answers), sentAt, answeredAt };
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** The provider's side: delivery `i` of the pool, signed, to the relay's webhook route; the key is the log id. */
+export function webhookSend(relay: string, pool: DeliveryPool): Send {
+  return async (i, agent) => {
+    const { headers, body }: Delivery = pool.delivery(i);
+    const answer = await post(`${relay}${ROUTE}`, headers, body, agent);
+    const id = answer.status === 200 ? (JSON.parse(answer.body) as { id?: string; duplicate?: boolean }) : undefined;
+    if (id?.id === undefined || id.duplicate !== false) throw new Error(`webhook ${i} answered ${answer.status} ${answer.body}`);
+    return id.id;
+  };
+}
