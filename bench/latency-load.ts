@@ -1,3 +1,4 @@
+import { serveCommands } from './child-rpc.js';
 import { type FrameSink, type Subscriber, type SubscriberKind, subscribe } from './latency-subscriber.js';
 
 /**
@@ -11,12 +12,6 @@ export type LatencyCommand =
   | { type: 'status'; req: number; url: string }
   | { type: 'collect'; req: number; url: string }
   | { type: 'close'; req: number; url: string };
-
-export interface LatencyReply {
-  req: number;
-  error?: string;
-  result?: unknown;
-}
 
 export interface SubscriberResult {
   kind: SubscriberKind;
@@ -137,10 +132,4 @@ async function handle(command: LatencyCommand): Promise<unknown> {
   }
 }
 
-process.on('message', (command: LatencyCommand) => {
-  handle(command).then(
-    (result) => process.send?.({ req: command.req, result } satisfies LatencyReply),
-    (error: unknown) => process.send?.({ req: command.req, error: error instanceof Error ? error.message : String(error) } satisfies LatencyReply),
-  );
-});
-process.on('disconnect', () => process.exit(0));
+serveCommands(handle);

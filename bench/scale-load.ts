@@ -1,3 +1,4 @@
+import { serveCommands } from './child-rpc.js';
 import { sharedNow, type Subscription, subscribe } from './sse-subscription.js';
 
 /**
@@ -15,9 +16,12 @@ export type LoadCommand =
   | { type: 'close'; req: number; url: string }
   | { type: 'replay'; req: number; url: string; cursor: string; events: number };
 
-export type LoadReply =
-  | { type: 'done'; req: number; error?: string; result?: unknown }
-  | { type: 'progress'; url: string; received: number };
+/** Sent unasked: every subscriber of this process has the phase's first `received` events. */
+export interface ProgressReport {
+  type: 'progress';
+  url: string;
+  received: number;
+}
 
 export interface PhaseResult {
   /** Arrival − commit, in ms, for every (subscriber, event) of the phase. */
@@ -118,8 +122,8 @@ function populationOf(url: string): Population {
   return population;
 }
 
-function send(reply: LoadReply): void {
-  process.send?.(reply);
+function send(report: ProgressReport): void {
+  process.send?.(report);
 }
 
 async function replay(url: string, cursor: string, events: number): Promise<ReplayResult> {
@@ -164,10 +168,4 @@ async function handle(command: LoadCommand): Promise<unknown> {
   }
 }
 
-process.on('message', (command: LoadCommand) => {
-  handle(command).then(
-    (result) => send({ type: 'done', req: command.req, result }),
-    (error: unknown) => send({ type: 'done', req: command.req, error: error instanceof Error ? error.message : String(error) }),
-  );
-});
-process.on('disconnect', () => process.exit(0));
+serveCommands(handle);

@@ -1,6 +1,7 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { LoadCommand, LoadReply, PhaseResult, ReplayResult } from './scale-load.js';
+import { ChildPool, type Unnumbered } from './child-rpc.js';
+import type { LoadCommand, PhaseResult, ProgressReport, ReplayResult } from './scale-load.js';
 
 /**
  * The driver's side of the `scale` load generators (`scale-load.ts`): forked children
@@ -10,32 +11,22 @@ import type { LoadCommand, LoadReply, PhaseResult, ReplayResult } from './scale-
 
 const SCRIPT = fileURLToPath(new URL('./scale-load.ts', import.meta.url));
 
-type Command = LoadCommand extends infer C ? (C extends { req: number } ? Omit<C, 'req'> : never) : never;
-
 export class LoadGenerators {
+  readonly #pool: ChildPool<LoadCommand>;
   readonly #children: ChildProcess[];
-  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   /** Per server URL and child: how many events every subscriber of that child has. */
   readonly #received = new Map<string, number[]>();
   /** Per server URL: how many subscriptions each child holds. */
   readonly #shares = new Map<string, number[]>();
   #onProgress: (() => void) | undefined;
-  #nextReq = 1;
 
   constructor(count: number) {
-    this.#children = Array.from({ length: count }, () => {
-      const child = fork(SCRIPT, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      child.on('message', (reply: LoadReply) => this.#reply(child, reply));
-      child.on('exit', (code, signal) => {
-        for (const { reject } of this.#pending.values()) reject(new Error(`a load generator exited (${code ?? signal})`));
-        this.#pending.clear();
-      });
-      return child;
-    });
+    this.#pool = new ChildPool<LoadCommand>(SCRIPT, count, (child, message) => this.#progress(child, message as ProgressReport));
+    this.#children = this.#pool.children;
   }
 
   get pids(): number[] {
-    return this.#children.map((c) => c.pid!);
+    return this.#pool.pids;
   }
 
   get size(): number {
@@ -118,11 +109,11 @@ export class LoadGenerators {
   }
 
   stop(): void {
-    for (const child of this.#children) if (child.connected) child.disconnect();
+    this.#pool.stop();
   }
 
   kill(): void {
-    for (const child of this.#children) child.kill('SIGKILL');
+    this.#pool.kill();
   }
 
   #split(count: number): number[] {
@@ -130,25 +121,14 @@ export class LoadGenerators {
     return this.#children.map((_, i) => Math.floor(count / n) + (i < count % n ? 1 : 0));
   }
 
-  #call(child: ChildProcess, command: Command): Promise<unknown> {
-    const req = this.#nextReq++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(req, { resolve, reject });
-      child.send({ ...command, req });
-    });
+  #call(child: ChildProcess, command: Unnumbered<LoadCommand>): Promise<unknown> {
+    return this.#pool.call(child, command);
   }
 
-  #reply(child: ChildProcess, reply: LoadReply): void {
-    if (reply.type === 'progress') {
-      const counts = this.#received.get(reply.url);
-      const i = this.#children.indexOf(child);
-      if (counts && reply.received > counts[i]!) counts[i] = reply.received;
-      this.#onProgress?.();
-      return;
-    }
-    const pending = this.#pending.get(reply.req);
-    this.#pending.delete(reply.req);
-    if (reply.error !== undefined) pending?.reject(new Error(reply.error));
-    else pending?.resolve(reply.result);
+  #progress(child: ChildProcess, report: ProgressReport): void {
+    const counts = this.#received.get(report.url);
+    const i = this.#children.indexOf(child);
+    if (counts && report.received > counts[i]!) counts[i] = report.received;
+    this.#onProgress?.();
   }
 }
