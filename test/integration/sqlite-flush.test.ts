@@ -7,26 +7,12 @@ import { SqliteEventLog } from '../../src/log/sqlite/event-log.js';
 import type { SyncFile } from '../../src/log/sqlite/wal-sync.js';
 import { until } from '../contract/log-factory.js';
 import { newEvent } from '../support/events.js';
+import { heldDisk } from '../support/held-disk.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'relay-sqlite-flush-'));
 let n = 0;
 const freshPath = () => join(dir, `log-${++n}.db`);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A disk whose WAL flushes finish when the test says, in order. */
-function heldDisk() {
-  const pending: ((error: Error | null) => void)[] = [];
-  const sync: SyncFile = (_fd, done) => void pending.push(done);
-  return {
-    sync,
-    get started() {
-      return pending.length;
-    },
-    finish(error: Error | null = null) {
-      pending.shift()!(error);
-    },
-  };
-}
 
 const turns = async (count = 3) => {
   for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));

@@ -2,25 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type SyncFile, WalSync } from '../../../src/log/sqlite/wal-sync.js';
+import { WalSync } from '../../../src/log/sqlite/wal-sync.js';
+import { heldDisk } from '../../support/held-disk.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'relay-wal-sync-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A disk whose flushes finish when the test says, one at a time, in order. */
-function heldDisk() {
-  const pending: ((error: Error | null) => void)[] = [];
-  const sync: SyncFile = (_fd, done) => void pending.push(done);
-  return {
-    sync,
-    get started() {
-      return pending.length;
-    },
-    finish(error: Error | null = null) {
-      pending.shift()!(error);
-    },
-  };
-}
 
 function walFile(): string {
   const path = join(dir, `${Math.random().toString(36).slice(2)}.db-wal`);
