@@ -103,14 +103,18 @@ describe('SqliteEventLog with synchronous=full: the WAL flush runs off the event
     log = new SqliteEventLog({ path: freshPath(), syncWal: disk });
     open.push(log);
     const first = log.append(newEvent());
-    void log.append(newEvent());
+    const appends = [first, log.append(newEvent())];
     let turn = 0;
+    let stopped = false;
     const more = (): void => {
-      void log!.append(newEvent());
+      if (stopped) return;
+      appends.push(log!.append(newEvent()));
       if (++turn < 40) setImmediate(more);
     };
     setImmediate(more);
     await first;
+    stopped = true;
+    await Promise.all(appends);
     // The first append, and those of at most the next turn or two: not 16 turns' worth.
     expect(await inFirstCommit[0]).toBeLessThanOrEqual(4);
   });

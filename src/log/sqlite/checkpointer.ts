@@ -8,6 +8,8 @@ const CHECKPOINT_EVERY_MS = 100;
  * for writers: a backstop for a log written faster than passive checkpoints catch up.
  */
 const TRUNCATE_AT_PAGES = 16_384;
+/** Checkpoints in a row, 1 ms apart, while each leaves frames behind; then the usual pause. */
+const MAX_RETRIES = 50;
 
 /**
  * The checkpointer's thread, as source: it runs in a worker of its own (`eval`), so it loads
@@ -41,14 +43,18 @@ const checkpoint = (mode) => {
   }
 };
 let timer;
+let retries = 0;
 const run = () => {
   const result = checkpoint('PASSIVE'); // [busy, frames in the WAL, frames copied]
   if (result !== undefined && result[1] >= workerData.truncateAt) checkpoint('TRUNCATE');
   // Frames committed while it ran are left: go again at once, while they are few. The WAL
   // starts over only after a checkpoint copied all of it, so under a steady stream of commits
   // a checkpoint every 100 ms would never catch up and the WAL would grow to the backstop.
-  const behind = result !== undefined && result[2] < result[1];
-  timer = setTimeout(run, behind ? 1 : workerData.everyMs);
+  // Not while another connection holds the checkpoint (busy), and not forever while a reader
+  // of another process keeps old frames in use.
+  const behind = result !== undefined && result[0] === 0 && result[2] < result[1];
+  retries = behind && retries < workerData.maxRetries ? retries + 1 : 0;
+  timer = setTimeout(run, retries > 0 ? 1 : workerData.everyMs);
 };
 if (db === undefined) done();
 else timer = setTimeout(run, workerData.everyMs);
@@ -84,7 +90,7 @@ export function startCheckpointer(path: string, synchronous: 'full' | 'normal'):
   const closed = new SharedArrayBuffer(4);
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { path, driver, closed, synchronous: synchronous === 'normal' ? 'NORMAL' : 'FULL', everyMs: CHECKPOINT_EVERY_MS, truncateAt: TRUNCATE_AT_PAGES },
+    workerData: { path, driver, closed, synchronous: synchronous === 'normal' ? 'NORMAL' : 'FULL', everyMs: CHECKPOINT_EVERY_MS, truncateAt: TRUNCATE_AT_PAGES, maxRetries: MAX_RETRIES },
   });
   worker.unref();
   // A worker that fails leaves the WAL to grow until the relay's own connection closes and
