@@ -277,6 +277,40 @@ describe('GET /feed connection lifetime', () => {
     await eventually(() => parts.feed.openFeeds === 0, 'no feed open');
   });
 
+  /** A raw request for `/feed`; resolves with the socket and everything read so far, once the head is in. */
+  async function rawFeed(version: '1.0' | '1.1') {
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(`GET /feed HTTP/${version}\r\nHost: 127.0.0.1\r\n\r\n`);
+    await eventually(() => Buffer.concat(received).includes('retry:'), 'the feed open');
+    return { socket, text: () => Buffer.concat(received).toString() };
+  }
+
+  it("writes a commit's frames to a chunked response as one HTTP chunk", async () => {
+    const feed = await rawFeed('1.1');
+    const results = await log.append([newEvent(), newEvent(), newEvent()]);
+    await eventually(() => results.every((r) => feed.text().includes(`id: ${r.id}`)), 'the three frames');
+    const body = feed.text().slice(feed.text().indexOf('\r\n\r\n') + 4);
+    expect(feed.text()).toMatch(/transfer-encoding: chunked/i);
+    // Chunks: the `retry:` preamble, then one whose data holds all three frames.
+    const chunk = /([0-9a-f]+)\r\n(id: [^]*?)\r\n/.exec(body.slice(body.indexOf('\r\n', body.indexOf('retry:')) + 2))!;
+    expect(Buffer.byteLength(chunk[2]!)).toBe(parseInt(chunk[1]!, 16));
+    expect(chunk[2]!.match(/^id: /gm)).toHaveLength(3);
+    feed.socket.destroy();
+  });
+
+  it('streams live frames to an HTTP/1.0 client, whose response is not chunked', async () => {
+    const feed = await rawFeed('1.0');
+    const results = await log.append([newEvent(), newEvent()]);
+    await eventually(() => results.every((r) => feed.text().includes(`id: ${r.id}\nevent: payment.failed\n`)), 'both frames');
+    expect(feed.text()).not.toMatch(/transfer-encoding: chunked/i);
+    expect(feed.text()).not.toMatch(/\r\n[0-9a-f]+\r\nid:/);
+    feed.socket.destroy();
+  });
+
   it('disconnects a reader that stops reading once its unsent frames pass RELAY_STREAM_BUFFER_BYTES', async () => {
     const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
     let closed = false;
