@@ -20,6 +20,12 @@ export interface LogStore extends LogReader, GroupStore {
    */
   appendTransaction?<T>(fn: () => T): { result: T; durable: Promise<void> | undefined };
   /**
+   * While the store asks appends to wait (a checkpoint starting the WAL over, which a commit
+   * landing meanwhile would defeat), a promise that settles when they may go on; otherwise
+   * undefined. Appends queued meanwhile then commit together.
+   */
+  appendPause?(): Promise<void> | undefined;
+  /**
    * Turns of the event loop a group commit may keep gathering while appends keep coming
    * (default `MAX_GATHER_TURNS`, append-queue.ts). Gathering shares an fsync made on the event
    * loop; a store that flushes off it shares its flushes anyway, and says 1.

@@ -77,7 +77,8 @@ export class StoredEventLog implements EventLog {
 
   constructor(store: LogStore, options: LogOptions = {}) {
     this.#store = store;
-    this.#appends = new AppendQueue((queue) => this.#flush(queue), store.gatherTurns);
+    // A store that flushes off the event loop commits one group at a time (see AppendQueue).
+    this.#appends = new AppendQueue((queue) => this.#flush(queue), { maxGatherTurns: store.gatherTurns, oneAtATime: store.appendTransaction !== undefined });
     this.kind = store.kind;
     this.options = parseArgument(logOptionsSchema, options, 'log options');
   }
@@ -93,12 +94,15 @@ export class StoredEventLog implements EventLog {
   }
 
   /**
-   * Commits a group of appends, then — once the commit is on disk — hands its events to
+   * Commits a group of appends (once the store takes appends again, see
+   * {@link LogStore.appendPause}), then — once the commit is on disk — hands its events to
    * followers and answers the appends, in commit order. A store that flushes after the
    * transaction ({@link LogStore.appendTransaction}) keeps the event loop free meanwhile; the
    * next group may commit while this one is flushing.
    */
   async #flush(queue: QueuedAppend[]): Promise<void> {
+    const paused = this.#store.appendPause?.();
+    if (paused !== undefined) await paused;
     const now = this.options.now();
     let commit: { prev: string | null; events: Event[]; outcomes: AppendResult[][] };
     let durable: Promise<void> | undefined;

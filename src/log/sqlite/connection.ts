@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { type Checkpointer, startCheckpointer } from './checkpointer.js';
+import { type Checkpointer, type CheckpointTuning, startCheckpointer } from './checkpointer.js';
 
 /** `full`: fsync per commit, survives power loss. `normal`: survives kill -9, not power loss. */
 export type SqliteSynchronous = 'full' | 'normal';
@@ -15,7 +15,7 @@ const checkpointers = new WeakMap<Database.Database, Checkpointer>();
  * connection of its own (see checkpointer.ts), never on this one: close it with
  * {@link closeSqlite}, which stops them.
  */
-export function openSqlite(path: string, synchronous: SqliteSynchronous = 'full', busyTimeoutMs = 5000): Database.Database {
+export function openSqlite(path: string, synchronous: SqliteSynchronous = 'full', busyTimeoutMs = 5000, checkpoints: CheckpointTuning = {}): Database.Database {
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   try {
@@ -27,7 +27,7 @@ export function openSqlite(path: string, synchronous: SqliteSynchronous = 'full'
     db.close();
     throw error;
   }
-  checkpointers.set(db, startCheckpointer(path, synchronous));
+  checkpointers.set(db, startCheckpointer(path, synchronous, checkpoints));
   return db;
 }
 
@@ -38,6 +38,11 @@ export function closeSqlite(db: Database.Database): void {
   if (db.open) db.close();
 }
 
+/** While the checkpointer of a database {@link openSqlite} opened is starting its WAL over, a promise that settles when it is done. */
+export function checkpointPause(db: Database.Database): Promise<void> | undefined {
+  return checkpointers.get(db)?.paused();
+}
+
 /** A store's own database file. */
 export interface SqliteFile {
   /** The database file; created, with its folder, on first open. */
@@ -46,6 +51,8 @@ export interface SqliteFile {
   synchronous?: SqliteSynchronous;
   /** How long a write waits for another connection's write lock before failing (default 5 s). */
   busyTimeoutMs?: number;
+  /** The checkpointer's pace (checkpointer.ts); the defaults suit the relay, tests make it quicker. */
+  checkpoints?: CheckpointTuning;
 }
 
 /** A database opened by `openSqlite` and shared between stores; its opener closes it. */
@@ -61,7 +68,7 @@ export type SqliteTarget = SqliteFile | SqliteShared;
  * options that are not about the database.
  */
 export function openTarget<T extends object>(options: T & SqliteTarget): { db: Database.Database; owned: boolean; rest: Omit<T, keyof SqliteFile | keyof SqliteShared> } {
-  const { path, synchronous, busyTimeoutMs, database, ...rest } = options as T & Partial<SqliteFile & SqliteShared>;
+  const { path, synchronous, busyTimeoutMs, checkpoints, database, ...rest } = options as T & Partial<SqliteFile & SqliteShared>;
   if (database !== undefined) return { db: database, owned: false, rest };
-  return { db: openSqlite(path!, synchronous, busyTimeoutMs), owned: true, rest };
+  return { db: openSqlite(path!, synchronous, busyTimeoutMs, checkpoints), owned: true, rest };
 }

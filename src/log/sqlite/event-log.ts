@@ -6,7 +6,7 @@ import type { LogOptions } from '../log-options.js';
 import type { LogStore } from '../log-store.js';
 import type { ScanRow } from '../scan.js';
 import { StoredEventLog } from '../stored-event-log.js';
-import { closeSqlite, openTarget, type SqliteTarget } from './connection.js';
+import { checkpointPause, closeSqlite, openTarget, type SqliteTarget } from './connection.js';
 import { SqliteGroupRows, SqliteRow } from './groups.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
 import { type SyncFile, WalSync } from './wal-sync.js';
@@ -123,6 +123,10 @@ class SqliteStore extends SqliteGroupRows implements LogStore {
     } finally {
       this.#q.syncFull.run();
     }
+  }
+
+  appendPause(): Promise<void> | undefined {
+    return checkpointPause(this.#db);
   }
 
   head(): string | null {
