@@ -69,17 +69,22 @@ export async function openLoop(times: readonly number[], send: Send): Promise<Op
   const sentAt = new Float64Array(times.length);
   const answeredAt = new Float64Array(times.length);
   const answers: Promise<string>[] = [];
+  // The first send that failed (a reset connection, a wrong answer): the schedule stops there.
+  let failure: { error: unknown } | undefined;
   try {
     for (const [i, at] of times.entries()) {
+      if (failure !== undefined) break;
       await until(at);
       sentAt[i] = sharedNow();
-      answers.push(
-        send(i, agent).then((key) => {
-          answeredAt[i] = sharedNow();
-          return key;
-        }),
-      );
+      const answer = send(i, agent).then((key) => {
+        answeredAt[i] = sharedNow();
+        return key;
+      });
+      answer.catch((error: unknown) => (failure ??= { error }));
+      answers.push(answer);
     }
+    await Promise.allSettled(answers);
+    if (failure !== undefined) throw failure.error;
     return { keys: await Promise.all(answers), sentAt, answeredAt };
   } finally {
     agent.destroy();
