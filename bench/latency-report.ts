@@ -53,6 +53,8 @@ function record(h: Histogram, ms: number): void {
 export interface LatencySummary {
   name: 'relay' | 'bare';
   push: Histogram;
+  /** Push latency of the warm-up's frames: shown, never part of the measured window. */
+  warmupPush: Histogram;
   byKind: Map<SubscriberKind, { subscribers: number; push: Histogram }>;
   /** Per Unix second of the scheduled send (measured window only), push and answer latency. */
   perSecond: Map<number, { push: Histogram; answer: Histogram }>;
@@ -80,6 +82,7 @@ export function summarize(run: LatencyRun): LatencySummary {
   const summary: LatencySummary = {
     name: run.name,
     push: histogram(),
+    warmupPush: histogram(),
     byKind: new Map(),
     perSecond: new Map(),
     answer: histogram(),
@@ -116,8 +119,12 @@ export function summarize(run: LatencyRun): LatencySummary {
       kind.subscribers++;
       for (let k = 0; k < subscriber.arrivals.length; k++) {
         const i = indexOf.get(part.order[k]!);
-        if (i === undefined || i < warmupEvents) continue;
+        if (i === undefined) continue;
         const ms = subscriber.arrivals[k]! - times[i]!;
+        if (i < warmupEvents) {
+          record(summary.warmupPush, ms);
+          continue;
+        }
         record(summary.push, ms);
         record(kind.push, ms);
         record(second(i).push, ms);
@@ -169,6 +176,10 @@ export function printLatencyReport(machine: string[], pinning: Pinning | undefin
   const row = (name: string, subscribers: number, h: Histogram) => [name, formatCount(subscribers), formatCount(h.totalCount), ...percentiles(h), bare ? formatRatio(h.getValueAtPercentile(99) / bare.push.getValueAtPercentile(99)) : ''];
   const pushRows = [row('relay, all', settings.subscribers, relay.push), ...[...relay.byKind].map(([kind, k]) => row(`relay, ${KIND_NAMES[kind]}`, k.subscribers, k.push))];
   if (bare) pushRows.push(row('bare SSE broadcast (baseline)', settings.subscribers, bare.push));
+  if (settings.warmup > 0) {
+    pushRows.push(row(`relay, the ${settings.warmup} s warm-up (not measured)`, settings.subscribers, relay.warmupPush));
+    if (bare) pushRows.push(row(`bare, the ${settings.warmup} s warm-up (not measured)`, settings.subscribers, bare.warmupPush));
+  }
   lines.push(formatTable([{ header: 'server' }, { header: 'subscribers', align: 'right' }, { header: 'frames', align: 'right' }, ...PERCENTILES, { header: 'p99 vs bare', align: 'right' }], pushRows), '');
 
   lines.push('### Webhook answer (scheduled send → whole 2xx) and publisher lag (actual − scheduled send)', '');

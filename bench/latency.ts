@@ -32,7 +32,7 @@ import { inTempDir } from './temp-run.js';
  * number of subscribers. See bench/README.md.
  */
 
-const USAGE = `usage: latency [--rate <webhooks/s>=1000] [--subscribers <n>=100] [--seconds <s>=20] [--warmup <s>=3]
+const USAGE = `usage: latency [--rate <webhooks/s>=1000] [--subscribers <n>=100] [--seconds <s>=20] [--warmup <s>=10]
                [--store sqlite|redis|memory] [--loaders <n>=2] [--no-baseline]
                [--cpu-prof <dir>] [--trace-gc <file>]`;
 const KINDS: readonly SubscriberKind[] = ['modern', 'legacy', 'feed'];
@@ -48,7 +48,7 @@ function parseSettings(args: string[]): LatencySettings | undefined {
       rate: { type: 'string', default: '1000' },
       subscribers: { type: 'string', default: '100' },
       seconds: { type: 'string', default: '20' },
-      warmup: { type: 'string', default: '3' },
+      warmup: { type: 'string', default: '10' },
       store: { type: 'string', default: 'sqlite' },
       loaders: { type: 'string', default: '2' },
       'no-baseline': { type: 'boolean', default: false },
