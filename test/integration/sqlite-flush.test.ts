@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,18 +137,21 @@ describe('SqliteEventLog with synchronous=full: the WAL flush runs off the event
 });
 
 describe('SqliteEventLog under a steady stream of commits: the WAL starts over', () => {
-  it('pauses appends while the checkpointer copies the last frames, so the WAL does not grow without end', async () => {
-    const path = freshPath();
-    // A restart once the WAL holds 64 pages, checked every 5 ms.
-    const log = new SqliteEventLog({ path, synchronous: 'normal', checkpoints: { everyMs: 5, restartAtPages: 64 } });
-    open.push(log);
-    // Back to back, two at a time: never a millisecond without a commit, so only a pause lets
-    // a checkpoint copy the whole WAL. Each commit writes a few pages: ~10,000 frames in all.
-    for (let i = 0; i < 1500; i++) await Promise.all([log.append(newEvent()), log.append(newEvent())]);
-    expect(await log.retained()).toBe(3000);
-    // The WAL file keeps the largest size it reached: 64 pages and what came in until the next
-    // checkpoint (~500 here); without the pauses it holds every commit's frames.
-    const walPages = statSync(`${path}-wal`).size / (4096 + 24);
-    expect(walPages).toBeLessThan(3000);
+  it('pauses appends while the checkpointer copies the last frames, so the WAL does not grow without end, and a paused append keeps its process alive', async () => {
+    // Back to back, two at a time (steady-appender.ts): never a millisecond without a commit,
+    // so only a pause lets a checkpoint copy the whole WAL. Each commit writes a few pages:
+    // ~10,000 frames in all.
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../support/steady-appender.ts'), freshPath(), '1500'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const output: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    const [, appended, , walPages] = Buffer.concat(output).toString().trim().split(' ');
+    expect(Number(appended)).toBe(3000);
+    // 64 pages and what came in until the next checkpoint (~500 here); without the pauses
+    // the WAL holds every commit's frames.
+    expect(Number(walPages)).toBeLessThan(3000);
   });
 });

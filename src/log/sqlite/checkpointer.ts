@@ -149,7 +149,11 @@ export function startCheckpointer(path: string, synchronous: 'full' | 'normal', 
     paused: () => {
       if (Atomics.load(gate, 0) === 0) return undefined;
       const wait = Atomics.waitAsync(gate, 0, 1, PAUSE_LIMIT_MS);
-      return wait.async ? wait.value.then(() => undefined) : undefined;
+      if (!wait.async) return undefined;
+      // A pending waitAsync holds nothing of the event loop: without this timer a process
+      // with nothing else to do would exit with the append unsettled.
+      const keepAlive = setTimeout(() => undefined, PAUSE_LIMIT_MS);
+      return wait.value.then(() => clearTimeout(keepAlive));
     },
     stop: () => {
       worker.postMessage('stop');
