@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { AppendBatch } from '../../src/log/append-notifier.js';
 import { SqliteEventLog } from '../../src/log/sqlite/event-log.js';
 import type { SyncFile } from '../../src/log/sqlite/wal-sync.js';
@@ -92,6 +92,39 @@ describe('SqliteEventLog with synchronous=full: the WAL flush runs off the event
       { prev: null, ids: [a.id] },
       { prev: a.id, ids: [b.id, c.id] },
     ]);
+  });
+
+  it('hands the commits of a busy log to followers together, 4 ms after the last hand-over, and one after 2 quiet ms at once', async () => {
+    // The clock moves only when the test says: whether a commit counts as quiet must not
+    // depend on how fast this machine runs the test.
+    vi.useFakeTimers({ toFake: ['performance', 'setTimeout', 'clearTimeout'] });
+    try {
+      const disk = heldDisk();
+      const { log, batches } = logOn(disk);
+      const flushed = async () => {
+        const append = log.append(newEvent());
+        for (let i = 0; i < 50 && disk.started === 0; i++) await turns(1);
+        disk.finish();
+        return (await append).id;
+      };
+      const ids = (): string[][] => batches.map((batch) => batch.events.map((e) => e.id));
+      const a = await flushed();
+      expect(ids()).toEqual([[a]]);
+      vi.advanceTimersByTime(1);
+      const b = await flushed();
+      const c = await flushed();
+      await turns();
+      expect(ids()).toEqual([[a]]);
+      vi.advanceTimersByTime(2);
+      expect(ids()).toEqual([[a]]);
+      vi.advanceTimersByTime(1);
+      expect(ids()).toEqual([[a], [b, c]]);
+      vi.advanceTimersByTime(2);
+      const d = await flushed();
+      expect(ids()).toEqual([[a], [b, c], [d]]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('commits on the next turn even while appends keep coming: gathering more turns would only delay the commit, as flushes are shared anyway', async () => {
