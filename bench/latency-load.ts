@@ -8,7 +8,7 @@ import { type FrameSink, type Subscriber, type SubscriberKind, subscribe } from 
  */
 
 export type LatencyCommand =
-  | { type: 'open'; req: number; url: string; key: string | undefined; kinds: SubscriberKind[]; firstId: number }
+  | { type: 'open'; req: number; url: string; key: string | undefined; kinds: SubscriberKind[]; firstId: number; events: number }
   | { type: 'status'; req: number; url: string }
   | { type: 'collect'; req: number; url: string }
   | { type: 'close'; req: number; url: string };
@@ -36,13 +36,17 @@ class Held implements FrameSink {
   count = 0;
   misordered = 0;
   ended = false;
-  arrivals = new Float64Array(1024);
+  /** Sized for the run's events up front: growing it would hand the GC a large buffer at a time mid-run. */
+  arrivals: Float64Array;
   subscriber: Subscriber | undefined;
 
   constructor(
     readonly kind: SubscriberKind,
     private readonly population: Population,
-  ) {}
+    events: number,
+  ) {
+    this.arrivals = new Float64Array(Math.max(1, events));
+  }
 
   event(frame: Buffer, idStart: number, idEnd: number, at: number): void {
     const k = this.count++;
@@ -77,10 +81,10 @@ class Population {
     return true;
   }
 
-  async open(key: string | undefined, kinds: SubscriberKind[], firstId: number): Promise<void> {
+  async open(key: string | undefined, kinds: SubscriberKind[], firstId: number, events: number): Promise<void> {
     for (let from = 0; from < kinds.length; from += CONNECT_BATCH) {
       const batch = kinds.slice(from, from + CONNECT_BATCH).map((kind, i) => {
-        const held = new Held(kind, this);
+        const held = new Held(kind, this, events);
         held.subscriber = subscribe({ kind, url: this.url, key, id: firstId + from + i }, held);
         void held.subscriber.ended.then(() => (held.ended = true));
         this.held.push(held);
@@ -115,7 +119,7 @@ async function handle(command: LatencyCommand): Promise<unknown> {
     case 'open': {
       const population = populations.get(command.url) ?? new Population(command.url);
       populations.set(command.url, population);
-      await population.open(command.key, command.kinds, command.firstId);
+      await population.open(command.key, command.kinds, command.firstId, command.events);
       return undefined;
     }
     // A process holding none of a server's subscribers holds nobody back.

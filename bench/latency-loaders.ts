@@ -25,8 +25,8 @@ export class LatencyLoaders {
     return this.#pool.pids;
   }
 
-  /** Opens one live subscriber per entry of `kinds` to `url`, dealt round the children; ids from 1. */
-  async open(url: string, key: string | undefined, kinds: readonly SubscriberKind[]): Promise<void> {
+  /** Opens one live subscriber per entry of `kinds` to `url`, dealt round the children, each expecting `events` frames; ids from 1. */
+  async open(url: string, key: string | undefined, kinds: readonly SubscriberKind[], events: number): Promise<void> {
     const children = this.#pool.children;
     const shares = children.map((): SubscriberKind[] => []);
     kinds.forEach((kind, i) => shares[i % shares.length]!.push(kind));
@@ -35,7 +35,7 @@ export class LatencyLoaders {
       shares.map((share, i) => {
         const from = firstId;
         firstId += share.length;
-        return share.length === 0 ? undefined : this.#pool.call(children[i]!, { type: 'open', url, key, kinds: share, firstId: from });
+        return share.length === 0 ? undefined : this.#pool.call(children[i]!, { type: 'open', url, key, kinds: share, firstId: from, events });
       }),
     );
   }

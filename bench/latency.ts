@@ -103,7 +103,7 @@ export async function run(args: string[]): Promise<void> {
       let heads: string[];
       try {
         const kinds = Array.from({ length: settings.subscribers }, (_, i) => KINDS[i % KINDS.length]!);
-        await loaders.open(relay.url, undefined, kinds);
+        await loaders.open(relay.url, undefined, kinds, events);
         await pool.sign(Date.now());
         out.push(await measure('relay', relay, loaders, settings, webhookSend(relay.url, pool), (keys) => keys, relay.loopDelayFile));
         await loaders.close(relay.url);
@@ -115,7 +115,7 @@ export async function run(args: string[]): Promise<void> {
       if (settings.baseline) {
         const bare = await startServer({ name: 'bare SSE', args: ['--import', 'tsx', 'bench/bare-sse-server.ts'], env: {}, cpu: pinning?.server });
         try {
-          await loaders.open(bare.url, undefined, allOf('modern', settings.subscribers));
+          await loaders.open(bare.url, undefined, allOf('modern', settings.subscribers), events);
           out.push(await measure('bare', bare, loaders, settings, frameSend(bare.url, heads), () => heads.map(frameId), undefined));
           await loaders.close(bare.url);
         } finally {
