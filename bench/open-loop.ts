@@ -65,7 +65,10 @@ export interface OpenLoopResult {
 
 /** Sends request `i` at `times[i]` over keep-alive connections; resolves once all are answered. */
 export async function openLoop(times: readonly number[], send: Send): Promise<OpenLoopResult> {
-  const agent = new Agent({ keepAlive: true });
+  // A connection idle for the server's keep-alive timeout (Node's 5 s, the relay's default)
+  // is closed by the server; a send on it in that instant is reset and fails the run. Idle
+  // connections are closed here first.
+  const agent = new Agent({ keepAlive: true, timeout: 2_000 });
   const sentAt = new Float64Array(times.length);
   const answeredAt = new Float64Array(times.length);
   const answers: Promise<string>[] = [];
