@@ -34,9 +34,9 @@ export interface FrameSink {
  * Splits an SSE body into frames and hands over the event frames. JSON data holds no raw
  * newline, so a blank line cannot occur inside a frame. A frame split between two reads is
  * put together in one scratch buffer that only ever grows: a reader that made a Buffer per
- * read (concatenating, keeping a read's tail) spent its time in mark-compacts forced by the
- * external memory, 10–80 ms each, several a second, and every frame waiting meanwhile
- * counted against the server.
+ * read (concatenating, keeping a read's tail) was paused by mark-compacts that the external
+ * memory forced, 2–19 ms every few seconds, and every frame waiting meanwhile counted
+ * against the server.
  */
 export class EventFrameReader {
   #carry = Buffer.allocUnsafe(16 * 1024);
