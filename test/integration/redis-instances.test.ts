@@ -4,6 +4,7 @@ import type { EventLog } from '../../src/log/event-log.js';
 import { RedisEventLog } from '../../src/log/redis/event-log.js';
 import { RedisCustomerMemory } from '../../src/customer-memory/redis/customer-memory.js';
 import { until } from '../contract/log-factory.js';
+import { Balancer } from '../support/balancer.js';
 import { collect } from '../support/collect.js';
 import { manualClock, newEvent } from '../support/events.js';
 import { skipRedis, startRedisServer, useRedisServer } from '../support/redis-server.js';
@@ -202,6 +203,29 @@ describe.skipIf(skipRedis)('RedisEventLog when Redis goes away', () => {
     await until(() => follower.events.length === 1);
     expect(follower.ids()).toEqual([after.id]);
     follower.reader.stop();
+  });
+
+  it('closes cleanly while its commit subscription is being re-established, leaving no rejection unhandled', async () => {
+    const balancer = await Balancer.start(server().port);
+    const log = new RedisEventLog({ url: `redis://127.0.0.1:${balancer.port}`, keyPrefix: 'resubscribe:' });
+    open.push(log);
+    const follower = collect(log, { after: null });
+    await follower.live;
+    const stalled = balancer.holdReplies(/subscribe/i);
+    balancer.cut();
+    await stalled;
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      follower.reader.stop();
+      await log.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off('unhandledRejection', record);
+      await balancer.close();
+    }
+    expect(unhandled).toEqual([]);
   });
 });
 

@@ -35,7 +35,10 @@ export class ForeignCommits {
   /** Subscribes once; later calls do nothing. */
   start(): void {
     if (this.#subscriber || this.#stopped) return;
-    const subscriber = this.redis.duplicate({ maxRetriesPerRequest: null, commandTimeout: undefined });
+    // The subscription is made here on every 'ready', with its failure handled; the client's
+    // own resubscription would leave a rejected promise nobody awaits when stop() closes the
+    // connection before the server answers.
+    const subscriber = this.redis.duplicate({ maxRetriesPerRequest: null, commandTimeout: undefined, autoResubscribe: false });
     this.#subscriber = subscriber;
     subscriber.on('error', () => {});
     subscriber.on('message', (_channel: string, token: string) => {
